@@ -1,0 +1,240 @@
+"""great-expectations suites for every table, written as code, and a readable summary.
+
+Each expectation carries ``meta`` with a severity (critical rules stop the chain, warnings are
+carried into the report) and a plain description. great-expectations is imported lazily: it costs
+seconds, and only the validation step needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from citycluster import units
+from citycluster.schema import CONFIDENCE, QUALIFIERS
+
+CRITICAL = "critical"
+WARNING = "warning"
+PLAUSIBLE_YEARS = (1800, 2100)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation: its great-expectations class name, arguments, severity and meaning."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    description: str
+    severity: str = CRITICAL
+
+
+def _not_null(cols: tuple[str, ...]) -> list[Rule]:
+    return [Rule("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is filled in")
+            for c in cols]
+
+
+def claims_rules(paragraphs: list[str]) -> list[Rule]:
+    """Rules for the claims ledger (after ingest: printed values plus base-unit values)."""
+    return [
+        *_not_null(("claim_id", "paragraph", "entity_id", "entity_en", "metric", "value",
+                    "unit", "qualifier", "printed")),
+        Rule("ExpectColumnValuesToBeUnique", {"column": "claim_id"}, "claim_id is unique"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "claim_id", "regex": r"^C\d{3,}$"},
+             "claim_id looks like C001"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "paragraph", "value_set": paragraphs},
+             "paragraph is a locator that exists in the article"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "unit", "value_set": list(units.UNITS)},
+             "unit is in the unit table"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "qualifier", "value_set": list(QUALIFIERS)},
+             "qualifier is one of approx, gt, lt, ge, le, eq"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
+             "value converts to base units"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "year", "min_value": PLAUSIBLE_YEARS[0],
+             "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "country",
+             "regex": r"^[A-Z]{3}$"}, "country is an ISO 3166 alpha-3 code"),
+        *_shares_in_unit_interval("value_base", "dimension"),
+    ]
+
+
+def _shares_in_unit_interval(col: str, dim_col: str) -> list[Rule]:
+    return [Rule("ExpectColumnValuesToBeBetween", {"column": col, "min_value": 0,
+                 "max_value": 1, "row_condition": f'{dim_col}=="fraction"',
+                 "condition_parser": "pandas"}, "shares lie within [0, 1]")]
+
+
+def reference_rules() -> list[Rule]:
+    """Rules for the long table of reference statistics."""
+    positive = '~metric.str.endswith("_change") & dimension!="fraction"'
+    return [
+        *_not_null(("ref_id", "entity_id", "entity_en", "metric", "value", "unit",
+                    "source_publisher", "source_document", "confidence")),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["source_file", "ref_id"]},
+             "ref_id is unique within its file"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "unit", "value_set": list(units.UNITS)},
+             "unit is in the unit table"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "confidence",
+             "value_set": list(CONFIDENCE)}, "confidence is primary, secondary or recalled"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
+             "value converts to base units"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "value_base", "min_value": 0,
+             "strict_min": True, "row_condition": positive, "condition_parser": "pandas"},
+             "populations, areas, amounts and counts are positive"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "year", "min_value": PLAUSIBLE_YEARS[0],
+             "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
+        *_shares_in_unit_interval("value_base", "dimension"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "source_url"},
+             "the source has a link", severity=WARNING),
+    ]
+
+
+def membership_rules() -> list[Rule]:
+    """Rules for the cluster membership table."""
+    return [
+        *_not_null(("cluster_id", "member_zh", "province_entity_id", "planning_document",
+                    "whole_province")),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["cluster_id", "member_zh"]},
+             "a member is listed once per cluster"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "cluster_id", "value_set":
+             ["cn_yrd", "cn_jjj", "cn_gba", "cn_myr", "cn_cy"]}, "one of the five clusters"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "confidence",
+             "value_set": list(CONFIDENCE)}, "confidence is primary, secondary or recalled"),
+    ]
+
+
+def shares_rules() -> list[Rule]:
+    """Rules for derived population and GDP shares."""
+    return [
+        *_not_null(("entity_id", "country", "year", "origin")),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "pop_share", "min_value": 0,
+             "max_value": 1, "strict_max": True}, "a population share is below 1"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "gdp_share", "min_value": 0,
+             "max_value": 1}, "a GDP share lies within [0, 1]"),
+    ]
+
+
+def cross_rules(tolerance: float) -> list[Rule]:
+    """Rules across tables, evaluated on the table of checks from :func:`cross_checks`."""
+    return [
+        Rule("ExpectColumnValuesToBeBetween", {"column": "relative_gap", "min_value": -tolerance,
+             "max_value": tolerance, "row_condition": 'check=="province_sum"',
+             "condition_parser": "pandas"},
+             f"provincial sums within {tolerance:.0%} of the national total"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "ratio", "min_value": 0,
+             "max_value": 1, "strict_max": True, "row_condition": 'check=="below_country"',
+             "condition_parser": "pandas"},
+             "an entity's population is below its country's"),
+    ]
+
+
+@dataclass
+class Outcome:
+    """The result of one rule on one table, flattened for people and for the report."""
+
+    table: str
+    rule: str
+    column: str
+    severity: str
+    description: str
+    success: bool
+    evaluated: int
+    unexpected: int
+    examples: str
+
+
+def run_suites(
+    tables: dict[str, tuple[pl.DataFrame, list[Rule], str]],
+    docs_dir: Path | None = None,
+) -> list[Outcome]:
+    """Validate each table with its rules; build Data Docs into ``docs_dir`` when given.
+
+    ``tables`` maps a table name to (frame, rules, id column); the id column labels offending
+    rows in the messages (claim_id, ref_id, or the source row number).
+    """
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    if docs_dir is not None:
+        context.add_data_docs_site(site_name="local", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+    source = context.data_sources.add_pandas("citycluster")
+    outcomes: list[Outcome] = []
+    definitions = []
+    frames = {}
+    for name, (frame, rules, id_col) in tables.items():
+        pdf = frame.to_pandas()
+        frames[name] = (pdf, rules, id_col)
+        batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(name)
+        suite = context.suites.add(gx.ExpectationSuite(name=name))
+        for rule in rules:
+            cls: Callable[..., Any] = getattr(gx.expectations, rule.expectation)
+            suite.add_expectation(cls(**rule.kwargs, meta={
+                "severity": rule.severity, "description": rule.description}))
+        definitions.append((name, context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))))
+    for name, definition in definitions:
+        pdf, rules, id_col = frames[name]
+        result = definition.run(batch_parameters={"dataframe": pdf},
+                                result_format={"result_format": "COMPLETE"})
+        for er in result.results:
+            cfg = er.expectation_config
+            res = er.result or {}
+            idx = res.get("unexpected_index_list") or []
+            ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
+            vals = res.get("partial_unexpected_list") or []
+            examples = ", ".join(f"{i}={v!r}" for i, v in zip(ids, vals, strict=False))
+            column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
+            outcomes.append(Outcome(
+                table=name, rule=cfg.type, column=column,
+                severity=cfg.meta.get("severity", CRITICAL),
+                description=cfg.meta.get("description", ""), success=bool(er.success),
+                evaluated=int(res.get("element_count") or len(pdf)),
+                unexpected=int(res.get("unexpected_count") or (0 if er.success else 1)),
+                examples=examples))
+        if docs_dir is not None:
+            context.build_data_docs()
+    if docs_dir is not None:
+        _persist_results(context, definitions, frames)
+    return outcomes
+
+
+def _persist_results(context: Any, definitions: list, frames: dict) -> None:
+    # Data Docs list validation results only when a checkpoint stores them.
+    import great_expectations as gx
+
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name="citycluster", validation_definitions=[d for _, d in definitions],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")]))
+    for name, definition in definitions:
+        checkpoint.validation_definitions = [definition]
+        checkpoint.run(batch_parameters={"dataframe": frames[name][0]})
+
+
+def outcomes_frame(outcomes: list[Outcome]) -> pl.DataFrame:
+    """The outcomes as a table: one row per rule and table."""
+    return pl.DataFrame([o.__dict__ for o in outcomes])
+
+
+def failures(outcomes: list[Outcome], severity: str = CRITICAL) -> list[Outcome]:
+    """Failed rules of one severity."""
+    return [o for o in outcomes if not o.success and o.severity == severity]
+
+
+def failure_message(failed: list[Outcome], files: dict[str, str], docs: Path | None) -> str:
+    """What a person needs to fix the data: file, column, rule, count and a few values."""
+    lines = [f"validation failed: {len(failed)} critical rule(s) broken"]
+    for o in failed:
+        lines.append(f"- {files.get(o.table, o.table)}: column {o.column or '-'}: {o.rule} "
+                     f"({o.description}): {o.unexpected} of {o.evaluated} row(s) offend"
+                     + (f"; e.g. {o.examples}" if o.examples else ""))
+    if docs is not None:
+        lines.append(f"Data Docs: {docs / 'index.html'}")
+    return "\n".join(lines)

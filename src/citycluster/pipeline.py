@@ -1,0 +1,240 @@
+"""The chain: run the notebooks in order with papermill and publish what they produce.
+
+Each step is a notebook in ``notebooks/``. A run executes the requested steps against a staging
+copy of ``reports/``; only when every requested step succeeds are the executed notebooks and the
+reports published (an atomic folder swap), so a failed run leaves the last good outputs in place
+and keeps the failing executed notebook in ``build/executed/`` for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from citycluster.params import ParameterError
+from citycluster.paths import repo_root, resolve
+from citycluster.publish import fresh_sibling, recover, swap_directory, write_text_atomic
+
+KERNEL = "python3"
+BUILD = Path("build")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One notebook of the chain; ``per_language`` steps run once per report language."""
+
+    name: str
+    per_language: bool = False
+    renders_html: bool = False
+
+    @property
+    def notebook(self) -> str:
+        return f"notebooks/{self.name}.ipynb"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("01_ingest"),
+    Step("02_validate"),
+    Step("03_model"),
+    Step("04_figures"),
+    Step("05_report", per_language=True, renders_html=True),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)
+
+
+class StepFailed(RuntimeError):
+    """A notebook raised; ``summary`` is what a person needs to act on it."""
+
+    def __init__(self, step: str, summary: str, executed: Path):
+        super().__init__(summary)
+        self.step = step
+        self.summary = summary
+        self.executed = executed
+
+
+@dataclass
+class RunResult:
+    """What ran and how long each notebook took (seconds)."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    reports_dir: Path | None = None
+    executed_dir: Path | None = None
+
+
+def lookup_step(name: str) -> Step:
+    """A step by its full name (``02_validate``) or its short one (``validate``, ``02``)."""
+    for step in STEPS:
+        if name in (step.name, step.name[3:], step.name[:2]):
+            return step
+    raise ParameterError(f"unknown step {name!r}; steps are: {', '.join(STEP_NAMES)}")
+
+
+def select_steps(until: str | None = None, only: Sequence[str] = ()) -> list[Step]:
+    """The steps of a run: all, the prefix up to ``until``, or exactly ``only``."""
+    if until and only:
+        raise ParameterError("--until and --only cannot be combined")
+    if only:
+        wanted = {lookup_step(n).name for n in only}
+        return [s for s in STEPS if s.name in wanted]
+    if until:
+        last = STEPS.index(lookup_step(until))
+        return list(STEPS[: last + 1])
+    return list(STEPS)
+
+
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """The names a notebook's ``parameters`` cell declares (papermill's own reading of it)."""
+    import papermill as pm
+
+    return dict(pm.inspect_notebook(str(notebook)))
+
+
+def failure_summary(step: str, executed: Path, exc: Exception) -> str:
+    """Step, cell number, exception and the last lines the cell printed."""
+    lines = [f"step {step} failed"]
+    cell_index = getattr(exc, "cell_index", None)
+    exec_count = getattr(exc, "exec_count", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    if cell_index is not None:
+        lines.append(f"  cell: {cell_index} (execution count {exec_count})")
+    lines.append(f"  exception: {ename}: {evalue}".rstrip())
+    tail = _cell_output_tail(executed, cell_index) if cell_index is not None else []
+    if tail:
+        lines.append("  last output:")
+        lines.extend(f"    {t}" for t in tail)
+    lines.append(f"  executed notebook kept at: {executed}")
+    return "\n".join(lines)
+
+
+def _cell_output_tail(executed: Path, cell_index: int, n: int = 8) -> list[str]:
+    try:
+        nb = nbformat.read(executed, as_version=4)
+        cell = nb.cells[cell_index]
+    except (OSError, IndexError, ValueError):
+        return []
+    text: list[str] = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            text.extend(str(out.get("text", "")).splitlines())
+    return [t for t in text if t.strip()][-n:]
+
+
+def execute_step(
+    step: Step,
+    params: dict[str, Any],
+    executed_dir: Path,
+    *,
+    lang: str | None = None,
+    progress: bool = False,
+) -> Path:
+    """Execute one notebook under papermill with the parameters it declares."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    root = repo_root()
+    notebook = root / step.notebook
+    declared = declared_parameters(notebook)
+    undocumented = sorted(set(declared) - set(params))
+    if undocumented:
+        raise ParameterError(
+            f"{step.notebook} declares parameter(s) not documented in params/default.yaml: "
+            f"{', '.join(undocumented)}"
+        )
+    injected = {k: params[k] for k in declared}
+    if lang is not None:
+        injected["lang"] = lang
+    suffix = f".{lang}" if lang else ""
+    executed = executed_dir / f"{step.name}{suffix}.ipynb"
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=injected,
+            kernel_name=KERNEL,
+            cwd=str(notebook.parent),
+            progress_bar=progress,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise StepFailed(step.name, failure_summary(step.name, executed, exc), executed) from exc
+    return executed
+
+
+def _kernel_environment(root: Path) -> None:
+    # Kernels inherit this process's environment: one root for every notebook, and no
+    # progress bars from libraries (great-expectations uses tqdm) inside a pipeline.
+    os.environ["CITYCLUSTER_ROOT"] = str(root)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def run_chain(
+    params: dict[str, Any],
+    steps: Sequence[Step],
+    *,
+    echo: Callable[[str], None] = print,
+    progress: bool | None = None,
+) -> RunResult:
+    """Run ``steps`` in order, then publish reports and executed notebooks together."""
+    root = repo_root()
+    _kernel_environment(root)
+    progress = sys.stderr.isatty() if progress is None else progress
+    reports = resolve(params["reports_dir"], root)
+    build = root / BUILD
+    executed_dir = build / "executed"
+    if executed_dir.exists():
+        shutil.rmtree(executed_dir)
+    executed_dir.mkdir(parents=True)
+    recover(reports)
+    stage = fresh_sibling(reports, "next")
+    if reports.exists():
+        shutil.copytree(reports, stage, dirs_exist_ok=True)
+    run_params = dict(params, reports_dir=str(stage))
+
+    result = RunResult()
+    try:
+        for i, step in enumerate(steps, 1):
+            langs = params["report_languages"] if step.per_language else [None]
+            for lang in langs:
+                label = step.name + (f" [{lang}]" if lang else "")
+                echo(f"[{i}/{len(steps)}] {label} ...")
+                start = time.perf_counter()
+                executed = execute_step(
+                    step, run_params, executed_dir, lang=lang, progress=progress
+                )
+                if step.renders_html:
+                    from citycluster.report import export_html
+
+                    export_html(executed, stage / f"report.{lang}.html")
+                took = time.perf_counter() - start
+                result.timings[label] = round(took, 2)
+                echo(f"[{i}/{len(steps)}] {label} done in {took:.1f} s")
+                _record_timings(build, result.timings, params)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+    # Executed notebooks of steps not run this time stay; those run now replace theirs.
+    published_executed = stage / "executed"
+    published_executed.mkdir(exist_ok=True)
+    for nb in executed_dir.glob("*.ipynb"):
+        shutil.copy2(nb, published_executed / nb.name)
+    shutil.copy2(build / "run.json", stage / "run.json")
+    swap_directory(stage, reports)
+    result.reports_dir = reports
+    result.executed_dir = reports / "executed"
+    return result
+
+
+def _record_timings(build: Path, timings: dict[str, float], params: dict[str, Any]) -> None:
+    record = {"timings_s": timings, "params": params}
+    write_text_atomic(build / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")
