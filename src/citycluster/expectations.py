@@ -57,14 +57,19 @@ def claims_rules(paragraphs: list[str]) -> list[Rule]:
              "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
         Rule("ExpectColumnValuesToMatchRegex", {"column": "country",
              "regex": r"^[A-Z]{3}$"}, "country is an ISO 3166 alpha-3 code"),
-        *_shares_in_unit_interval("value_base", "dimension"),
+        _shares_in_unit_interval(),
     ]
 
 
-def _shares_in_unit_interval(col: str, dim_col: str) -> list[Rule]:
-    return [Rule("ExpectColumnValuesToBeBetween", {"column": col, "min_value": 0,
-                 "max_value": 1, "row_condition": f'{dim_col}=="fraction"',
-                 "condition_parser": "pandas"}, "shares lie within [0, 1]")]
+# Metrics that are parts of a whole; a floor-area ratio or a growth rate in % is not.
+SHARE_CONDITION = ('dimension=="fraction" & (metric.str.endswith("_share") | '
+                   'metric.isin(["supporting_rate", "industry_linkage", "purity"]))')
+
+
+def _shares_in_unit_interval() -> Rule:
+    return Rule("ExpectColumnValuesToBeBetween", {"column": "value_base", "min_value": 0,
+                "max_value": 1, "row_condition": SHARE_CONDITION, "condition_parser": "pandas"},
+                "shares and rates of a whole lie within [0, 1]")
 
 
 def reference_rules() -> list[Rule]:
@@ -86,7 +91,7 @@ def reference_rules() -> list[Rule]:
              "populations, areas, amounts and counts are positive"),
         Rule("ExpectColumnValuesToBeBetween", {"column": "year", "min_value": PLAUSIBLE_YEARS[0],
              "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
-        *_shares_in_unit_interval("value_base", "dimension"),
+        _shares_in_unit_interval(),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "source_url"},
              "the source has a link", severity=WARNING),
     ]
@@ -97,8 +102,8 @@ def membership_rules() -> list[Rule]:
     return [
         *_not_null(("cluster_id", "member_zh", "province_entity_id", "planning_document",
                     "whole_province")),
-        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["cluster_id", "member_zh"]},
-             "a member is listed once per cluster"),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["cluster_id", "member_zh",
+             "planning_document"]}, "a member is listed once per cluster and plan"),
         Rule("ExpectColumnValuesToBeInSet", {"column": "cluster_id", "value_set":
              ["cn_yrd", "cn_jjj", "cn_gba", "cn_myr", "cn_cy"]}, "one of the five clusters"),
         Rule("ExpectColumnValuesToBeInSet", {"column": "confidence",
@@ -109,7 +114,7 @@ def membership_rules() -> list[Rule]:
 def shares_rules() -> list[Rule]:
     """Rules for derived population and GDP shares."""
     return [
-        *_not_null(("entity_id", "country", "year", "origin")),
+        *_not_null(("entity_id", "country", "origin", "pop_share", "gdp_share")),
         Rule("ExpectColumnValuesToBeBetween", {"column": "pop_share", "min_value": 0,
              "max_value": 1, "strict_max": True}, "a population share is below 1"),
         Rule("ExpectColumnValuesToBeBetween", {"column": "gdp_share", "min_value": 0,
@@ -167,55 +172,45 @@ def run_suites(
         })
     source = context.data_sources.add_pandas("citycluster")
     outcomes: list[Outcome] = []
-    definitions = []
-    frames = {}
     for name, (frame, rules, id_col) in tables.items():
         pdf = frame.to_pandas()
-        frames[name] = (pdf, rules, id_col)
         batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(name)
         suite = context.suites.add(gx.ExpectationSuite(name=name))
         for rule in rules:
             cls: Callable[..., Any] = getattr(gx.expectations, rule.expectation)
             suite.add_expectation(cls(**rule.kwargs, meta={
                 "severity": rule.severity, "description": rule.description}))
-        definitions.append((name, context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite))))
-    for name, definition in definitions:
-        pdf, rules, id_col = frames[name]
-        result = definition.run(batch_parameters={"dataframe": pdf},
-                                result_format={"result_format": "COMPLETE"})
-        for er in result.results:
-            cfg = er.expectation_config
-            res = er.result or {}
-            idx = res.get("unexpected_index_list") or []
-            ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
-            vals = res.get("partial_unexpected_list") or []
-            examples = ", ".join(f"{i}={v!r}" for i, v in zip(ids, vals, strict=False))
-            column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
-            outcomes.append(Outcome(
-                table=name, rule=cfg.type, column=column,
-                severity=cfg.meta.get("severity", CRITICAL),
-                description=cfg.meta.get("description", ""), success=bool(er.success),
-                evaluated=int(res.get("element_count") or len(pdf)),
-                unexpected=int(res.get("unexpected_count") or (0 if er.success else 1)),
-                examples=examples))
-        if docs_dir is not None:
-            context.build_data_docs()
-    if docs_dir is not None:
-        _persist_results(context, definitions, frames)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        # A checkpoint (rather than the definition alone) so Data Docs list the results.
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if docs_dir else []
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=f"{name}_checkpoint", validation_definitions=[definition], actions=actions,
+            result_format={"result_format": "COMPLETE"}))
+        run = checkpoint.run(batch_parameters={"dataframe": pdf})
+        for result in run.run_results.values():
+            outcomes.extend(_flatten(name, result, pdf, id_col))
     return outcomes
 
 
-def _persist_results(context: Any, definitions: list, frames: dict) -> None:
-    # Data Docs list validation results only when a checkpoint stores them.
-    import great_expectations as gx
-
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name="citycluster", validation_definitions=[d for _, d in definitions],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")]))
-    for name, definition in definitions:
-        checkpoint.validation_definitions = [definition]
-        checkpoint.run(batch_parameters={"dataframe": frames[name][0]})
+def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
+    out = []
+    for er in result.results:
+        cfg = er.expectation_config
+        res = er.result or {}
+        idx = res.get("unexpected_index_list") or []
+        ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
+        vals = res.get("partial_unexpected_list") or []
+        examples = ", ".join(f"{i}={v!r}" for i, v in zip(ids, vals, strict=False))
+        column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
+        out.append(Outcome(
+            table=name, rule=cfg.type, column=column,
+            severity=cfg.meta.get("severity", CRITICAL),
+            description=cfg.meta.get("description", ""), success=bool(er.success),
+            evaluated=int(res.get("element_count") or len(pdf)),
+            unexpected=int(res.get("unexpected_count") or (0 if er.success else 1)),
+            examples=examples))
+    return out
 
 
 def outcomes_frame(outcomes: list[Outcome]) -> pl.DataFrame:

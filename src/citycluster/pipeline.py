@@ -22,7 +22,7 @@ import nbformat
 
 from citycluster.params import ParameterError
 from citycluster.paths import repo_root, resolve
-from citycluster.publish import fresh_sibling, recover, swap_directory, write_text_atomic
+from citycluster.publish import recover, swap_directory, write_text_atomic
 
 KERNEL = "python3"
 BUILD = Path("build")
@@ -195,33 +195,35 @@ def run_chain(
         shutil.rmtree(executed_dir)
     executed_dir.mkdir(parents=True)
     recover(reports)
-    stage = fresh_sibling(reports, "next")
+    # The staging copy lives in build/ and survives a failure, so the Data Docs and outputs a
+    # failing run points at can still be opened.
+    stage = build / "reports-stage"
+    if stage.exists():
+        shutil.rmtree(stage)
     if reports.exists():
-        shutil.copytree(reports, stage, dirs_exist_ok=True)
+        shutil.copytree(reports, stage)
+    else:
+        stage.mkdir(parents=True)
     run_params = dict(params, reports_dir=str(stage))
 
     result = RunResult()
-    try:
-        for i, step in enumerate(steps, 1):
-            langs = params["report_languages"] if step.per_language else [None]
-            for lang in langs:
-                label = step.name + (f" [{lang}]" if lang else "")
-                echo(f"[{i}/{len(steps)}] {label} ...")
-                start = time.perf_counter()
-                executed = execute_step(
-                    step, run_params, executed_dir, lang=lang, progress=progress
-                )
-                if step.renders_html:
-                    from citycluster.report import export_html
+    for i, step in enumerate(steps, 1):
+        langs = params["report_languages"] if step.per_language else [None]
+        for lang in langs:
+            label = step.name + (f" [{lang}]" if lang else "")
+            echo(f"[{i}/{len(steps)}] {label} ...")
+            start = time.perf_counter()
+            executed = execute_step(
+                step, run_params, executed_dir, lang=lang, progress=progress
+            )
+            if step.renders_html:
+                from citycluster.report import export_html
 
-                    export_html(executed, stage / f"report.{lang}.html")
-                took = time.perf_counter() - start
-                result.timings[label] = round(took, 2)
-                echo(f"[{i}/{len(steps)}] {label} done in {took:.1f} s")
-                _record_timings(build, result.timings, params)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+                export_html(executed, stage / f"report.{lang}.html")
+            took = time.perf_counter() - start
+            result.timings[label] = round(took, 2)
+            echo(f"[{i}/{len(steps)}] {label} done in {took:.1f} s")
+            _record_timings(build, result.timings, params)
 
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"

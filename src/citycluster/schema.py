@@ -49,7 +49,7 @@ MEMBERSHIP = TableSchema(
     required=("cluster_id", "cluster_en", "member_level", "member_zh", "member_en",
               "province_entity_id", "whole_province", "planning_document", "confidence"),
     numeric=("document_year",),
-    key=("cluster_id", "member_zh"),
+    key=("cluster_id", "member_zh", "planning_document"),
 )
 
 QUALIFIERS = ("approx", "gt", "lt", "ge", "le", "eq")
