@@ -106,7 +106,8 @@ def failure_summary(step: str, executed: Path, exc: Exception) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     if cell_index is not None:
-        lines.append(f"  cell: {cell_index} (execution count {exec_count})")
+        lines.append(f"  cell: {_source_cell_number(executed, cell_index)} "
+                     f"(execution count {exec_count})")
     lines.append(f"  exception: {ename}: {evalue}".rstrip())
     tail = _cell_output_tail(executed, cell_index) if cell_index is not None else []
     if tail:
@@ -116,10 +117,33 @@ def failure_summary(step: str, executed: Path, exc: Exception) -> str:
     return "\n".join(lines)
 
 
+_ADDED_BY_PAPERMILL = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+def _executed_cells(executed: Path) -> list:
+    """The cells as executed (papermill adds error banners to the saved file afterwards)."""
+    nb = nbformat.read(executed, as_version=4)
+    return [c for c in nb.cells
+            if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+
+
+def _is_own(cell) -> bool:
+    return not _ADDED_BY_PAPERMILL & set(cell.get("metadata", {}).get("tags", []))
+
+
+def _source_cell_number(executed: Path, cell_index: int) -> str:
+    """The failing cell's 1-based position in the committed notebook."""
+    try:
+        cells = _executed_cells(executed)
+    except (OSError, ValueError):
+        return f"{cell_index + 1}"
+    own_before = sum(1 for c in cells[:cell_index] if _is_own(c))
+    return f"{own_before + 1} of {sum(1 for c in cells if _is_own(c))}"
+
+
 def _cell_output_tail(executed: Path, cell_index: int, n: int = 8) -> list[str]:
     try:
-        nb = nbformat.read(executed, as_version=4)
-        cell = nb.cells[cell_index]
+        cell = _executed_cells(executed)[cell_index]
     except (OSError, IndexError, ValueError):
         return []
     text: list[str] = []

@@ -127,8 +127,9 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     exporter = HTMLExporter(
         template_name="report", extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        language_code=lang,
     )
     nb.metadata["title"] = TEXT.get(lang, TEXT["en"])["title"]
-    body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang})
+    body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(out, body)
     return out

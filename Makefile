@@ -1,0 +1,54 @@
+# citycluster: `make report` runs the whole chain, `make test` the whole test suite.
+# Both create .venv from requirements.lock first if it is missing or out of date.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test lab lint lock clean help
+
+help:
+	@echo "make report   run the notebook chain (papermill) and render the HTML reports"
+	@echo "make test     run the whole test suite"
+	@echo "make lab      JupyterLab on the project's environment"
+	@echo "make lint     ruff on src/ and tests/"
+	@echo "make lock     recompile requirements.lock from requirements.in"
+	@echo "make clean    remove produced files (keeps .venv)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "citycluster needs Python 3.11, and '$(PYTHON)' was not found."; \
+	  echo "Install Python 3.11 (e.g. 'apt install python3.11 python3.11-venv' or 'pyenv install 3.11'),"; \
+	  echo "or point to it: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+	  echo "citycluster needs Python 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Point to a 3.11 interpreter: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { \
+	  echo "'$(PYTHON) -m venv' is unavailable: install your distribution's python3.11-venv."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --python $(BIN)/python --compile-bytecode --quiet requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps --compile-bytecode --quiet -e .
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/citycluster run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --generate-hashes \
+	  --quiet -o requirements.lock
+	$(BIN)/python scripts/write_environment_yml.py
+
+clean:
+	rm -rf data/processed data/staging build reports

@@ -1,0 +1,57 @@
+"""Shared fixtures: a private copy of the repository to run the real chain in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files() -> list[str]:
+    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"],
+                         capture_output=True, text=True, check=True).stdout
+    return [f for f in out.splitlines() if (ROOT / f).is_file()]
+
+
+def copy_repo(dest: Path) -> Path:
+    """The repository's files (not .venv, outputs or caches) copied to ``dest``."""
+    for f in tracked_files():
+        target = dest / f
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, target)
+    return dest
+
+
+def run_cli(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """``python -m citycluster`` on a repository copy, as a user would call it."""
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    return subprocess.run([sys.executable, "-m", "citycluster", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, to prove a failed run changed nothing."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def chain_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository copy on which the whole chain has run once, successfully."""
+    root = copy_repo(tmp_path_factory.mktemp("chain"))
+    result = run_cli(root, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    return copy_repo(tmp_path)

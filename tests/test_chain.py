@@ -1,0 +1,107 @@
+"""The real chain: five notebooks under papermill, through the command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+
+from tests.conftest import run_cli, tree_bytes
+
+pytestmark = pytest.mark.chain
+
+
+def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> None:
+    reports = chain_repo / "reports"
+    for lang in ("en", "zh"):
+        html = (reports / f"report.{lang}.html").read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in html
+        assert "<script src=" not in html  # nothing loaded from the network
+    executed = sorted(p.name for p in (reports / "executed").glob("*.ipynb"))
+    assert executed == ["01_ingest.ipynb", "02_validate.ipynb", "03_model.ipynb",
+                        "04_figures.ipynb", "05_report.en.ipynb", "05_report.zh.ipynb"]
+    nb = nbformat.read(reports / "executed" / "03_model.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
+    processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
+    assert processed == ["claims.parquet", "membership.parquet", "reference.parquet",
+                         "shares.parquet"]
+
+
+def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
+    models = pl.read_csv(chain_repo / "reports" / "models.csv")
+    for col in ("model", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n",
+                "r_squared"):
+        assert col in models.columns
+    assert {"share", "scaling"} <= set(models["model"])
+    assert (models["ci_low"] <= models["estimate"]).all()
+    assert (models["estimate"] <= models["ci_high"]).all()
+
+
+def test_parameter_override_reaches_the_notebook(chain_repo: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    result = run_cli(root, "run", "--only", "03_model", "-p", "bootstrap_reps=50")
+    assert result.returncode == 0, result.stderr
+    nb = nbformat.read(root / "reports" / "executed" / "03_model.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 50
+
+
+def test_unknown_parameter_lists_the_valid_ones(chain_repo: Path) -> None:
+    result = run_cli(chain_repo, "run", "-p", "bootstrap_rep=10")
+    assert result.returncode == 2
+    assert "unknown parameter(s): bootstrap_rep" in result.stderr
+    assert "bootstrap_reps" in result.stderr and "share_formula" in result.stderr
+
+
+def test_wrong_type_is_refused(chain_repo: Path) -> None:
+    result = run_cli(chain_repo, "run", "-p", "bootstrap_reps=many")
+    assert result.returncode == 2
+    assert "bootstrap_reps must be a int" in result.stderr
+
+
+def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path,
+                                                         tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    nb_path = root / "notebooks" / "04_figures.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        'print("about to fail")\nraise RuntimeError("injected failure")'))
+    nbformat.write(nb, nb_path)
+    before = tree_bytes(root / "reports")
+
+    result = run_cli(root, "run", "--only", "04_figures")
+
+    assert result.returncode == 1
+    assert "step 04_figures failed" in result.stderr
+    assert "cell: 4 of 5" in result.stderr
+    assert "RuntimeError: injected failure" in result.stderr
+    assert "about to fail" in result.stderr
+    kept = root / "build" / "executed" / "04_figures.ipynb"
+    assert f"executed notebook kept at: {kept}" in result.stderr
+    assert kept.is_file()
+    assert tree_bytes(root / "reports") == before
+
+
+def test_failing_validation_leaves_processed_untouched(chain_repo: Path,
+                                                      tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    claims = root / "data" / "raw" / "claims.csv"
+    claims.write_text(claims.read_text(encoding="utf-8").replace(",万人,", ",萬人,", 1),
+                      encoding="utf-8")
+    before_processed = tree_bytes(root / "data" / "processed")
+    before_reports = tree_bytes(root / "reports")
+
+    result = run_cli(root, "run", "--until", "02_validate")
+
+    assert result.returncode == 1
+    assert "data/raw/claims.csv: column unit" in result.stderr
+    assert "unit is in the unit table" in result.stderr
+    assert "萬人" in result.stderr
+    assert "Data Docs:" in result.stderr
+    assert tree_bytes(root / "data" / "processed") == before_processed
+    assert tree_bytes(root / "reports") == before_reports

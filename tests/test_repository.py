@@ -1,0 +1,63 @@
+"""House rules for what is committed: clean notebooks, an environment.yml that matches the lock."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from citycluster.paths import repo_root
+from citycluster.pipeline import STEPS
+
+ROOT = repo_root()
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
+def test_committed_notebook_has_no_outputs(step) -> None:
+    nb = json.loads((ROOT / step.notebook).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, step.notebook
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
+    assert sum("parameters" in t for t in tags) == 1, "exactly one parameters cell"
+    nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+
+
+def test_environment_yml_matches_the_lock() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import write_environment_yml as envgen
+    finally:
+        sys.path.pop(0)
+    lock = ROOT / "requirements.lock"
+    env = (ROOT / "environment.yml").read_text()
+    assert env == envgen.render(lock), "environment.yml is stale: run `make lock`"
+    pins = re.findall(r"^      - (\S+==\S+)$", env, flags=re.M)
+    assert pins == envgen.lock_pins(lock) and len(pins) > 50
+    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in env
+
+
+def test_lock_pins_what_is_installed() -> None:
+    from importlib.metadata import version
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import write_environment_yml as envgen
+
+    sys.path.pop(0)
+    wrong = []
+    for pin in envgen.lock_pins(ROOT / "requirements.lock"):
+        name, pinned = pin.split("==")
+        if version(name) != pinned:
+            wrong.append(f"{name}: installed {version(name)}, locked {pinned}")
+    assert not wrong, wrong
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "scripts"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
