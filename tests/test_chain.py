@@ -105,3 +105,19 @@ def test_failing_validation_leaves_processed_untouched(chain_repo: Path,
     assert "Data Docs:" in result.stderr
     assert tree_bytes(root / "data" / "processed") == before_processed
     assert tree_bytes(root / "reports") == before_reports
+
+
+def test_unreadable_raw_file_stops_the_chain_with_its_location(chain_repo: Path,
+                                                              tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    national = root / "data" / "raw" / "reference" / "national_totals.csv"
+    national.write_bytes(b"\xef\xbb\xbf" + national.read_bytes())
+    before = tree_bytes(root / "data" / "processed")
+
+    result = run_cli(root, "run")
+
+    assert result.returncode == 1
+    assert "step 01_ingest failed" in result.stderr
+    assert "national_totals.csv, row 1: [byte-order-mark]" in result.stderr
+    assert tree_bytes(root / "data" / "processed") == before

@@ -89,9 +89,11 @@ def read_membership(raw_dir: Path) -> pl.DataFrame:
     """Which provinces and cities each of the five clusters takes in, per its planning document."""
     path = raw_dir / REFERENCE_DIR / MEMBERSHIP_FILE
     df = read_raw_csv(path, MEMBERSHIP).with_row_index("source_row", offset=2)
+    flag = pl.col("whole_province").str.to_lowercase()
     return df.with_columns(
         pl.col("document_year").cast(pl.Int32),
-        (pl.col("whole_province").str.to_lowercase() == "true").alias("whole_province"),
+        pl.when(flag == "true").then(True).when(flag == "false").then(False)
+        .otherwise(None).alias("whole_province"),  # anything else is left for validation
     )
 
 
@@ -99,3 +101,22 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Parquet with statistics off, so identical tables give identical bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(path, statistics=False, compression="zstd")
+
+
+def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict[str, pl.DataFrame]:
+    """Read every raw table, derive bounds and shares, and write them all to staging.
+
+    Staging is cleared first, so validation never audits a table left over from an older run.
+    """
+    from citycluster.shares import build_shares
+
+    claims = claim_bounds(read_claims(raw_dir), approx_tolerance)
+    reference = read_reference(raw_dir)
+    membership = read_membership(raw_dir)
+    tables = {"claims": claims, "reference": reference, "membership": membership,
+              "shares": build_shares(claims, reference, membership)}
+    for old in staging_dir.glob("*.parquet"):
+        old.unlink()
+    for name, frame in tables.items():
+        write_parquet(frame, staging_dir / f"{name}.parquet")
+    return tables

@@ -51,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "table_term": "Model / term", "table_estimate": "Estimate", "table_ci": "95% interval",
         "table_n": "n", "table_warning": "Reading",
         "table_file": "Table", "table_conf": "Confidence", "table_rows": "Rows",
+        "table_column": "Column", "table_rule": "Rule (warning)", "table_examples": "Examples",
     },
     "zh": {
         "title": "数字中的城市群:文章的说法与数据的检验",
@@ -75,6 +76,7 @@ TEXT: dict[str, dict[str, str]] = {
         "table_term": "模型 / 项", "table_estimate": "估计值", "table_ci": "95%区间",
         "table_n": "样本量", "table_warning": "解读提示",
         "table_file": "数据表", "table_conf": "可信度", "table_rows": "行数",
+        "table_column": "列", "table_rule": "规则(警告)", "table_examples": "示例",
     },
 }
 

@@ -125,11 +125,11 @@ def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
     for entity_id, g in first.group_by("entity_id", maintain_order=True):
         by_metric = {r["metric"]: r for r in g.iter_rows(named=True)}
         gdp = by_metric.get("gdp_share")
-        if gdp is None:
-            continue
+        if gdp is None or gdp["value_base"] is None:
+            continue  # an unconvertible value is reported by validation, not guessed here
         pop = by_metric.get("pop_share")
         note = "as printed"
-        if pop is not None:
+        if pop is not None and pop["value_base"] is not None:
             pop_share, pop_source, population = pop["value_base"], pop["claim_id"], None
         elif "population" in by_metric:
             claim = by_metric["population"]
@@ -137,7 +137,7 @@ def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
             if claim["year"] is not None:
                 nat = nat.filter(pl.col("year") == claim["year"])
             nat = nat.sort("year", descending=True)
-            if nat.is_empty():
+            if nat.is_empty() or claim["value_base"] is None:
                 continue
             population = claim["value_base"]
             pop_share = population / nat["national"][0]

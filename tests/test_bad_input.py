@@ -1,0 +1,182 @@
+"""The bad-input corpus: corrupted raw tables, each refused with a message a person can act on.
+
+Each case corrupts a copy of ``data/raw``, runs ingest and validation in-process exactly as the
+chain does (stage, audit, publish only if clean), and asserts the error names the file, the row
+or offending values, the column and the rule, and that ``data/processed`` is byte-identical
+afterwards. ``test_chain.py`` covers the same path end to end through ``citycluster run``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from citycluster import ingest, validate
+from citycluster.paths import repo_root
+from citycluster.rawcsv import RawInputError
+from tests.conftest import tree_bytes
+
+RAW = repo_root() / "data" / "raw"
+CLAIMS = "claims.csv"
+NATIONAL = "reference/national_totals.csv"
+PROVINCES = "reference/china_provinces_2023.csv"
+MEMBERSHIP = "reference/cluster_membership.csv"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corruption: which file, how, and the fragments the error must contain."""
+
+    name: str
+    file: str
+    corrupt: Callable[[bytes], bytes]
+    expect: tuple[str, ...]
+
+
+def sub(old: str, new: str, count: int = 1) -> Callable[[bytes], bytes]:
+    def apply(data: bytes) -> bytes:
+        text = data.decode("utf-8")
+        assert old in text, f"corpus fixture out of date: {old!r} not in file"
+        return text.replace(old, new, count).encode("utf-8")
+    return apply
+
+
+def lines(edit: Callable[[list[str]], list[str]]) -> Callable[[bytes], bytes]:
+    def apply(data: bytes) -> bytes:
+        return "\n".join(edit(data.decode("utf-8").split("\n"))).encode("utf-8")
+    return apply
+
+
+RAW_CASES = [
+    Case("missing file", CLAIMS, lambda d: b"", ("claims.csv", "file-empty")),
+    Case("empty file", NATIONAL, lambda d: b"\n\n", ("national_totals.csv", "file-empty")),
+    Case("byte-order mark", CLAIMS, lambda d: b"\xef\xbb\xbf" + d,
+         ("claims.csv, row 1", "byte-order-mark")),
+    Case("not UTF-8 (GBK)", CLAIMS, lambda d: d.decode("utf-8").encode("gbk"),
+         ("claims.csv, row 2", "not-utf8")),
+    Case("semicolon delimiter", CLAIMS, lambda d: d.replace(b",", b";"),
+         ("claims.csv, row 1", "delimiter", "';'")),
+    Case("tab delimiter", PROVINCES, lambda d: d.replace(b",", b"\t"),
+         ("china_provinces_2023.csv", "delimiter")),
+    Case("renamed column", CLAIMS, sub("qualifier,year", "qualifer,year"),
+         ("claims.csv, row 1, column qualifier", "missing-column", "renamed to 'qualifer'")),
+    Case("missing column", NATIONAL, lines(lambda ls: [",".join(
+        row.split(",")[:-1]) if i == 0 else row for i, row in enumerate(ls)]),
+         ("national_totals.csv, row 1, column note", "missing-column")),
+    Case("duplicated header", CLAIMS, sub("year,note", "year,year"),
+         ("claims.csv, row 1, column year", "duplicate-column")),
+    Case("columns reordered", CLAIMS, sub("value,unit,", "unit,value,"),
+         ("claims.csv, row 1", "column-order")),
+    Case("stray blank line", CLAIMS, lines(lambda ls: [*ls[:5], "", *ls[5:]]),
+         ("claims.csv, row 6", "blank-line")),
+    Case("thousands separator", PROVINCES, sub(",43760.7,", ',"43,760.7",'),
+         ("china_provinces_2023.csv, row 2, column value", "thousands-separator")),
+    Case("full-width digits", CLAIMS, sub(",6500,万人,", ",６５００,万人,"),
+         ("claims.csv, row 29, column value", "full-width-digits")),
+    Case("text in a number column", CLAIMS, sub(",6500,万人,", ",约6500,万人,"),
+         ("claims.csv, row 29, column value", "not-a-number")),
+    Case("field count", CLAIMS, sub("C002,P018,", "C002,P018,extra,"),
+         ("claims.csv, row 3", "field-count")),
+]
+
+AUDIT_CASES = [
+    Case("unknown unit", CLAIMS, sub(",6500,万人,", ",6500,萬人,"),
+         ("data/raw/claims.csv: column unit", "unit is in the unit table", "C028='萬人'")),
+    Case("bad qualifier", CLAIMS, sub(",approx,2023,", ",about,2023,"),
+         ("column qualifier", "qualifier is one of", "C006='about'")),
+    Case("duplicate claim_id", CLAIMS, sub("C003,P018", "C002,P018"),
+         ("column claim_id", "claim_id is unique", "C002")),
+    Case("malformed claim_id", CLAIMS, sub("C003,P018", "c3,P018"),
+         ("column claim_id", "claim_id looks like C001", "c3")),
+    Case("paragraph not in article", CLAIMS, sub("C003,P018", "C003,P999"),
+         ("column paragraph", "exists in the article", "C003='P999'")),
+    Case("empty key", CLAIMS, sub("C004,P019,eu_blue_banana", "C004,P019,"),
+         ("column entity_id", "entity_id is filled in", "1 of 58")),
+    Case("share above 1", CLAIMS, sub(",57,%,eq,2023,", ",157,%,eq,2023,"),
+         ("column value_base", "shares and rates of a whole", "C007=1.57")),
+    Case("implausible year", CLAIMS, sub(",approx,2023,", ",approx,3023,"),
+         ("column year", "year is plausible", "C006=3023")),
+    Case("negative population", PROVINCES, sub(",43760.7,", ",-43760.7,"),
+         ("column value_base", "positive", "PROV001")),
+    Case("unknown confidence", NATIONAL, sub(",secondary,", ",likely,"),
+         ("column confidence", "primary, secondary or recalled", "'likely'")),
+    Case("source missing", NATIONAL, sub("National Bureau of Statistics of China (NBS)", "", 1),
+         ("column source_publisher", "source_publisher is filled in", "NAT001")),
+    Case("duplicate ref_id", PROVINCES, sub("PROV002,", "PROV001,"),
+         ("column source_file+ref_id", "ref_id is unique", "PROV001")),
+    Case("unknown cluster", MEMBERSHIP, sub("cn_yrd,", "cn_xyz,"),
+         ("cluster_membership.csv: column cluster_id", "one of the five clusters",
+          "'cn_xyz'")),
+    Case("whole_province not boolean", MEMBERSHIP, sub(",true,", ",yes,"),
+         ("column whole_province", "whole_province is filled in")),
+    Case("provinces do not add up", PROVINCES, sub(",43760.7,", ",843760.7,"),
+         ("rules across tables: column relative_gap", "provincial sums within 5%",
+          "CHN gdp 2023")),
+    Case("province outnumbers its country", PROVINCES, sub(",2185.8,", ",218580,"),
+         ("column ratio", "population is below its country's", "cn_prov_beijing")),
+]
+
+
+def stage_audit_publish(raw: Path, root: Path) -> None:
+    """What 01_ingest and 02_validate do, in-process: stage, audit, publish only if clean."""
+    staging, processed = root / "staging", root / "processed"
+    ingest.stage_all(raw, staging, 0.05)
+    result = validate.audit(staging, validate.article_paragraphs(raw), 0.05, None)
+    if result.critical_failures.height:
+        raise validate.ValidationFailed(validate.failure_message(result))
+    validate.publish(staging, processed)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace where the clean raw tables were staged, audited and published once."""
+    root = tmp_path_factory.mktemp("wap")
+    stage_audit_publish(RAW, root)
+    return root
+
+
+def corrupted_raw(tmp_path: Path, case: Case) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    target = raw / case.file
+    target.write_bytes(case.corrupt(target.read_bytes()))
+    return raw
+
+
+def _assert_refused(case: Case, published: Path, tmp_path: Path, error: type) -> None:
+    raw = corrupted_raw(tmp_path, case)
+    before = tree_bytes(published / "processed")
+    with pytest.raises(error) as info:
+        stage_audit_publish(raw, published)
+    message = str(info.value)
+    for fragment in case.expect:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    assert tree_bytes(published / "processed") == before
+
+
+def test_clean_tables_pass_and_publish(published: Path) -> None:
+    names = sorted(p.name for p in (published / "processed").iterdir())
+    assert names == ["claims.parquet", "membership.parquet", "reference.parquet",
+                     "shares.parquet"]
+
+
+@pytest.mark.parametrize("case", RAW_CASES, ids=lambda c: c.name)
+def test_unreadable_input_is_refused(case: Case, published: Path, tmp_path: Path) -> None:
+    _assert_refused(case, published, tmp_path, RawInputError)
+
+
+@pytest.mark.parametrize("case", AUDIT_CASES, ids=lambda c: c.name)
+def test_invalid_values_are_refused(case: Case, published: Path, tmp_path: Path) -> None:
+    _assert_refused(case, published, tmp_path, validate.ValidationFailed)
+
+
+def test_missing_file_is_named(tmp_path: Path, published: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / MEMBERSHIP).unlink()
+    with pytest.raises(RawInputError, match=r"cluster_membership.csv: \[file-missing\]"):
+        stage_audit_publish(raw, published)
