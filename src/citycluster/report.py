@@ -131,6 +131,9 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
         language_code=lang,
     )
+    # The notebook's own markdown explains the notebook to a researcher; the reader's page is
+    # made only of the outputs the code cells display.
+    nb.cells = [c for c in nb.cells if c.cell_type == "code"]
     nb.metadata["title"] = TEXT.get(lang, TEXT["en"])["title"]
     body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(out, body)
