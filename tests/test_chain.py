@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,10 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
         html = (reports / f"report.{lang}.html").read_text(encoding="utf-8")
         assert f'<html lang="{lang}">' in html
         assert "<script src=" not in html  # nothing loaded from the network
+    remote = re.compile(r"<(?:script|link|img)[^>]+(?:src|href)\s*=\s*[\"']https?://", re.I)
+    pages = list(reports.rglob("*.html"))
+    assert any("validation" in str(p) for p in pages)  # Data Docs were built
+    assert not [p for p in pages if remote.search(p.read_text(encoding="utf-8"))]
     executed = sorted(p.name for p in (reports / "executed").glob("*.ipynb"))
     assert executed == ["01_ingest.ipynb", "02_validate.ipynb", "03_model.ipynb",
                         "04_figures.ipynb", "05_report.en.ipynb", "05_report.zh.ipynb"]

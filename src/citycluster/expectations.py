@@ -7,6 +7,7 @@ seconds, and only the validation step needs it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +191,29 @@ def run_suites(
         run = checkpoint.run(batch_parameters={"dataframe": pdf})
         for result in run.run_results.values():
             outcomes.extend(_flatten(name, result, pdf, id_col))
+    if docs_dir is not None:
+        offline_data_docs(docs_dir)
     return outcomes
+
+
+_REMOTE = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["\']https?://[^>]*>'
+                     r'(?:\s*</script>)?', re.I)
+
+
+def offline_data_docs(docs_dir: Path) -> int:
+    """Strip what Data Docs load from CDNs, so the pages load nothing from the network.
+
+    The pages stay readable as static HTML; the project's own summary.csv (and the validate
+    notebook's table) remain the complete offline record. Returns the number of tags removed.
+    """
+    removed = 0
+    for page in docs_dir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        cleaned, n = _REMOTE.subn("", html)
+        if n:
+            page.write_text(cleaned, encoding="utf-8")
+            removed += n
+    return removed
 
 
 def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
