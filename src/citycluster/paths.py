@@ -36,5 +36,3 @@ def resolve(path: str | os.PathLike[str], root: Path | None = None) -> Path:
     p = Path(path)
     return p if p.is_absolute() else (root or repo_root()) / p
 
-
-ARTICLE_PARAGRAPHS = "article_paragraphs.tsv"
