@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import polars as pl
 import pytest
+import yaml
 
 from tests.conftest import run_cli, tree_bytes
 
@@ -31,8 +32,9 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
     nb = nbformat.read(reports / "executed" / "03_model.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
-    assert processed == ["claims.parquet", "membership.parquet", "reference.parquet",
-                         "shares.parquet"]
+    assert processed == ["claims.parquet", "membership.parquet", "model_comparison.parquet",
+                         "model_influence.parquet", "model_tests.parquet", "models.parquet",
+                         "reference.parquet", "shares.parquet"]
 
 
 def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
@@ -40,9 +42,38 @@ def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
     for col in ("model", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n",
                 "r_squared"):
         assert col in models.columns
-    assert {"share", "scaling"} <= set(models["model"])
-    assert (models["ci_low"] <= models["estimate"]).all()
-    assert (models["estimate"] <= models["ci_high"]).all()
+    assert set(models["family"]) == {"share", "scaling", "linkage"}
+    fitted = models.filter(pl.col("status") == "fitted")
+    assert (fitted["ci_low"] <= fitted["estimate"]).all()
+    assert (fitted["estimate"] <= fitted["ci_high"]).all()
+    key = fitted.filter(pl.col("max_cooks").is_not_null())
+    assert key["model"].to_list() == ["share_entities", "share_entities_reference",
+                                      "share_provinces", "scaling_provinces",
+                                      "scaling_clusters_cn"]
+    diagnostics = key.select("boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks")
+    assert diagnostics.null_count().sum_horizontal().item() == 0
+    thin = models.filter(pl.col("status") == "not estimable").row(0, named=True)
+    assert thin["model"] == "linkage_premium" and "at least 3" in thin["warning"]
+    trends = models.filter(pl.col("status") == "endpoints")
+    assert set(trends["model"]) == {"trend_cn_hebi_supporting_rate", "trend_cn_zhangye_output"}
+    small = key.filter(pl.col("n") < 10)
+    assert small["warning"].str.contains("indicative only").all()
+
+
+def test_a_model_added_in_a_params_file_is_fitted(chain_repo: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    defaults = yaml.safe_load((root / "params" / "default.yaml").read_text(encoding="utf-8"))
+    extra = {"name": "share_provinces_origin", "family": "share", "sample": "provinces",
+             "formula": "gdp_share ~ pop_share - 1", "h0": {"pop_share": 1}}
+    params = root / "extra.yaml"
+    params.write_text(yaml.safe_dump({"models": [*defaults["models"], extra]}), encoding="utf-8")
+    result = run_cli(root, "run", "--only", "03_model", "--params", str(params))
+    assert result.returncode == 0, result.stderr
+    models = pl.read_csv(root / "reports" / "models.csv")
+    added = models.filter(pl.col("model") == "share_provinces_origin")
+    assert added["term"].to_list() == ["pop_share"]  # no intercept, as the formula says
+    assert added["n"].item() == 31 and added["boot_ci_low"].item() is not None
 
 
 def test_parameter_override_reaches_the_notebook(chain_repo: Path, tmp_path: Path) -> None:
@@ -58,7 +89,16 @@ def test_unknown_parameter_lists_the_valid_ones(chain_repo: Path) -> None:
     result = run_cli(chain_repo, "run", "-p", "bootstrap_rep=10")
     assert result.returncode == 2
     assert "unknown parameter(s): bootstrap_rep" in result.stderr
-    assert "bootstrap_reps" in result.stderr and "share_formula" in result.stderr
+    assert "bootstrap_reps" in result.stderr and "models" in result.stderr
+
+
+def test_bad_model_spec_fails_before_any_step(chain_repo: Path) -> None:
+    before = tree_bytes(chain_repo / "reports")
+    result = run_cli(chain_repo, "run", "-p",
+                     'models=[{name: a, family: share, sample: cities, formula: "y ~ x"}]')
+    assert result.returncode == 2
+    assert "models[0] (a): sample 'cities' is not one of provinces" in result.stderr
+    assert tree_bytes(chain_repo / "reports") == before
 
 
 def test_wrong_type_is_refused(chain_repo: Path) -> None:

@@ -57,6 +57,7 @@ CASES = [
     ("99.99", "%", Fraction(9999, 10000), "fraction"),
     ("1/3", "fraction", Fraction(1, 3), "fraction"),
     ("2", "倍", 2, "ratio"),
+    ("1.15", "exponent", Fraction(115, 100), "exponent"),
     ("20", "个", 20, "count"),
     ("8", "座", 8, "count"),
     ("24", "家", 24, "count"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from citycluster import units
+from citycluster.publish import parquet_bytes
 from citycluster.rawcsv import read_raw_csv
 from citycluster.schema import CLAIMS, MEMBERSHIP, MEMBERSHIP_FILE, REFERENCE
 
@@ -100,7 +101,7 @@ def read_membership(raw_dir: Path) -> pl.DataFrame:
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Parquet with statistics off, so identical tables give identical bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.write_parquet(path, statistics=False, compression="zstd")
+    path.write_bytes(parquet_bytes(df))
 
 
 def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict[str, pl.DataFrame]:

@@ -1,61 +1,151 @@
 """Simple, honest regressions with statsmodels, returned as tidy tables.
 
-Every fit uses heteroskedasticity-robust errors, reports n and R², and raises a readable
-:class:`ModelError` on input it cannot fit (too few rows, constant x) instead of a numpy
-traceback. Warnings that change how a result should be read (n < 10, an interval that spans the
-null) travel with the result into ``reports/models.csv`` and the report.
+Models are specified in the parameters (a name, a family, a named sample and a formula for the
+statsmodels formula API), so a researcher adds a model by adding a spec. Two kinds of failure are
+kept apart on purpose:
+
+- :class:`ModelSpecError`: the spec itself is wrong (unknown sample, a formula naming a column
+  that does not exist). The run stops, because a typo must never pass as a result.
+- :class:`ModelError`: the spec is fine but the data cannot support a fit (n <= 2, a constant
+  regressor, log of zero). That is a finding, so it is recorded as a ``not estimable`` row in
+  ``models.csv`` with the reason, and the chain goes on.
+
+Every fit uses heteroskedasticity-robust errors and carries n, R², a seeded bootstrap interval and
+leave-one-out range for its key slope, the largest Cook's distance, and warnings that change how
+it should be read (n < 10, an interval that spans the null).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
 SMALL_N = 10
-TIDY_COLUMNS = ["model", "sample", "formula", "term", "estimate", "std_error", "ci_low",
-                "ci_high", "p_value", "n", "r_squared", "cov_type", "boot_ci_low",
-                "boot_ci_high", "warning"]
+FAMILIES = ("share", "scaling", "linkage")
+TIDY_COLUMNS = ["model", "family", "sample", "formula", "term", "estimate", "std_error",
+                "ci_low", "ci_high", "interval", "p_value", "n", "r_squared", "cov_type",
+                "null_value", "boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks",
+                "max_cooks_label", "status", "warning"]
+TIDY_SCHEMA = {c: pl.Float64 for c in TIDY_COLUMNS} | {
+    c: pl.String for c in ("model", "family", "sample", "formula", "term", "interval",
+                           "cov_type", "max_cooks_label", "status", "warning")} | {"n": pl.Int64}
+
+
+class ModelSpecError(ValueError):
+    """A model specification that cannot mean anything: fix the parameters."""
 
 
 class ModelError(ValueError):
-    """Input a model cannot be fitted on; the message says why."""
+    """Data a well-formed model cannot be fitted on; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model from the ``models`` parameter."""
+
+    name: str
+    family: str
+    sample: str
+    formula: str
+    null: dict[str, float] = field(default_factory=dict)
+    key_term: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Any, index: int, samples: tuple[str, ...]) -> ModelSpec:
+        """Check one entry of ``models``; the error names the entry and the key at fault."""
+        where = f"models[{index}]"
+        if not isinstance(raw, dict):
+            raise ModelSpecError(f"{where}: expected a mapping, got {raw!r}")
+        where = f"models[{index}] ({raw.get('name', 'unnamed')})"
+        required = {"name", "family", "sample", "formula"}
+        allowed = required | {"h0", "key_term"}
+        if missing := required - set(raw):
+            raise ModelSpecError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
+        if extra := set(raw) - allowed:
+            raise ModelSpecError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; "
+                                 f"allowed: {', '.join(sorted(allowed))}")
+        if raw["family"] not in FAMILIES:
+            raise ModelSpecError(f"{where}: family {raw['family']!r} is not one of "
+                                 f"{', '.join(FAMILIES)}")
+        if raw["sample"] not in samples:
+            raise ModelSpecError(f"{where}: sample {raw['sample']!r} is not one of "
+                                 f"{', '.join(samples)}")
+        if "~" not in str(raw["formula"]):
+            raise ModelSpecError(f"{where}: formula {raw['formula']!r} has no '~'")
+        null = raw.get("h0") or {}
+        if not isinstance(null, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in null.values()):
+            raise ModelSpecError(f"{where}: h0 must map terms to numbers, got {null!r}")
+        return cls(str(raw["name"]), raw["family"], raw["sample"], str(raw["formula"]),
+                   {str(k): float(v) for k, v in null.items()}, raw.get("key_term"))
+
+
+def parse_specs(raw: list[Any], samples: tuple[str, ...]) -> list[ModelSpec]:
+    """All model specs, checked; names must be unique because they key every output row."""
+    specs = [ModelSpec.parse(r, i, samples) for i, r in enumerate(raw)]
+    names = [s.name for s in specs]
+    if dupes := sorted({n for n in names if names.count(n) > 1}):
+        raise ModelSpecError(f"models: duplicate name(s) {', '.join(dupes)}")
+    return specs
 
 
 @dataclass
 class Fit:
     """A fitted model with what is needed to report it."""
 
-    name: str
-    sample: str
-    formula: str
+    spec: ModelSpec
     result: object  # statsmodels RegressionResultsWrapper
     data: pd.DataFrame
 
+    @property
+    def key_term(self) -> str:
+        """The slope the model is about: the spec's key_term, else the first non-intercept."""
+        return self.spec.key_term or next(t for t in self.result.params.index
+                                          if t != "Intercept")
 
-def fit_ols(df: pl.DataFrame, formula: str, *, name: str, sample: str,
-            cov_type: str = "HC3") -> Fit:
-    """OLS with robust errors; refuses n <= 2 and a constant regressor with a clear message."""
+
+def fit_ols(df: pl.DataFrame, spec: ModelSpec, cov_type: str = "HC3") -> Fit:
+    """OLS with robust errors; rows with a missing value in the formula's columns are dropped."""
     import statsmodels.formula.api as smf
+    from patsy import PatsyError
 
+    where = f"{spec.name} ({spec.sample})"
     pdf = df.to_pandas()
     try:
-        model = smf.ols(formula, data=pdf)  # rows with a missing value are dropped
-    except Exception as exc:  # patsy reports unknown names and bad syntax in many classes
-        raise ModelError(f"{name} ({sample}): cannot build {formula!r}: {exc}") from exc
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) is reported below
+            model = smf.ols(spec.formula, data=pdf)
+    except (PatsyError, NameError, SyntaxError, KeyError, TypeError) as exc:
+        raise ModelSpecError(f"{where}: cannot build {spec.formula!r} from the sample's columns "
+                             f"({', '.join(df.columns)}): {exc}") from exc
+    except ValueError as exc:  # statsmodels: zero rows left once missing values are dropped
+        raise ModelError(f"{where}: no complete rows for {spec.formula!r} ({exc})") from exc
     pdf = pdf.loc[model.data.row_labels].reset_index(drop=True)
     n = len(pdf)
     if n <= 2:
-        raise ModelError(f"{name} ({sample}): {n} complete row(s); at least 3 are needed to fit "
-                         f"{formula!r} and estimate its error")
+        raise ModelError(f"{where}: {n} complete row(s) out of {df.height}; at least 3 are "
+                         f"needed to fit {spec.formula!r} and estimate its error")
+    values = np.column_stack([model.endog, model.exog])
+    if not np.all(np.isfinite(values)):
+        bad = sorted(set(np.nonzero(~np.isfinite(values))[0].tolist()))
+        raise ModelError(f"{where}: {spec.formula!r} gives non-finite values (log of zero or "
+                         f"a negative number?) in row(s) {bad[:5]}")
     exog = model.exog[:, 1:] if model.exog.shape[1] > 1 else model.exog
     if np.any(np.ptp(exog, axis=0) == 0):
-        raise ModelError(f"{name} ({sample}): a regressor in {formula!r} is constant across "
-                         f"the {n} rows, so its slope cannot be estimated")
+        raise ModelError(f"{where}: a regressor in {spec.formula!r} is constant across the "
+                         f"{n} rows, so its slope cannot be estimated")
+    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+        raise ModelError(f"{where}: the regressors of {spec.formula!r} are collinear")
     result = model.fit(cov_type=cov_type)
-    return Fit(name, sample, formula, result, pdf)
+    terms = list(result.params.index)
+    for term in [*spec.null, *([spec.key_term] if spec.key_term else [])]:
+        if term not in terms:
+            raise ModelSpecError(f"{where}: term {term!r} is not in the fitted model; its "
+                                 f"terms are {', '.join(terms)}")
+    return Fit(spec, result, pdf)
 
 
 def bootstrap_interval(fit: Fit, term: str, reps: int, seed: int,
@@ -63,7 +153,8 @@ def bootstrap_interval(fit: Fit, term: str, reps: int, seed: int,
     """Percentile interval of one coefficient over case resamples (seeded, so reproducible).
 
     Resamples the fitted design matrix directly with least squares: the same estimates as
-    refitting the formula, at a small fraction of the cost.
+    refitting the formula, at a small fraction of the cost. Resamples in which the slope is not
+    identified (all rows alike) are skipped; if that is more than half, the interval is NaN.
     """
     rng = np.random.default_rng(seed)
     X = np.asarray(fit.result.model.exog)
@@ -75,9 +166,8 @@ def bootstrap_interval(fit: Fit, term: str, reps: int, seed: int,
         idx = rng.integers(0, n, n)
         Xb = X[idx]
         if np.linalg.matrix_rank(Xb) < X.shape[1]:
-            continue  # a resample with a constant regressor has no slope
-        beta = np.linalg.lstsq(Xb, y[idx], rcond=None)[0]
-        draws.append(beta[col])
+            continue
+        draws.append(np.linalg.lstsq(Xb, y[idx], rcond=None)[0][col])
     if len(draws) < reps / 2:
         return (float("nan"), float("nan"))
     alpha = (1 - level) / 2
@@ -85,60 +175,162 @@ def bootstrap_interval(fit: Fit, term: str, reps: int, seed: int,
     return float(low), float(high)
 
 
-def slope_term(fit: Fit) -> str:
-    """The first non-intercept term: the slope the model is about."""
-    return next(t for t in fit.result.params.index if t != "Intercept")
-
-
-def tidy(fit: Fit, *, null: dict[str, float] | None = None,
-         boot: tuple[float, float] | None = None) -> pl.DataFrame:
-    """One row per term, in the models.csv contract, with reading warnings attached.
-
-    ``null`` gives the value each term is compared with (e.g. slope 1 for proportionality);
-    a warning is added when the 95% interval contains it.
-    """
-    res = fit.result
-    ci = res.conf_int()
-    null = null or {}
-    slope = slope_term(fit)
-    rows = []
-    for term in res.params.index:
-        low, high = float(ci.loc[term, 0]), float(ci.loc[term, 1])
-        warnings = []
-        if res.nobs < SMALL_N:
-            warnings.append(f"n = {int(res.nobs)} < {SMALL_N}: indicative only")
-        ref = null.get(term, 0.0)
-        if low <= ref <= high:
-            warnings.append(f"95% interval spans {ref:g}")
-        is_slope = term == slope and boot is not None
-        rows.append({
-            "model": fit.name, "sample": fit.sample, "formula": fit.formula, "term": term,
-            "estimate": float(res.params[term]), "std_error": float(res.bse[term]),
-            "ci_low": low, "ci_high": high, "p_value": float(res.pvalues[term]),
-            "n": int(res.nobs), "r_squared": float(res.rsquared), "cov_type": res.cov_type,
-            "boot_ci_low": boot[0] if is_slope else None,
-            "boot_ci_high": boot[1] if is_slope else None,
-            "warning": "; ".join(warnings) or None,
-        })
-    return pl.DataFrame(rows, schema_overrides={"boot_ci_low": pl.Float64,
-                                                "boot_ci_high": pl.Float64,
-                                                "warning": pl.String})
-
-
 def influence(fit: Fit, label: str) -> pl.DataFrame:
-    """Residuals, leverage and Cook's distance per observation, labelled by ``label``."""
+    """Per observation: fitted value, residual, leverage, Cook's distance, and the key slope
+    re-estimated without it (leave-one-out), so a reader sees which point a result rests on."""
     infl = fit.result.get_influence()
-    cooks = infl.cooks_distance[0]
+    col = list(fit.result.params.index).index(fit.key_term)
+    labels = (fit.data[label].astype(str).tolist() if label in fit.data
+              else [str(i) for i in range(len(fit.data))])
     return pl.DataFrame({
-        "model": fit.name, "sample": fit.sample, "label": fit.data[label].astype(str).tolist(),
-        "fitted": fit.result.fittedvalues.to_numpy(), "residual": fit.result.resid.to_numpy(),
-        "leverage": infl.hat_matrix_diag, "cooks_distance": cooks,
+        "model": fit.spec.name, "sample": fit.spec.sample, "label": labels,
+        "fitted": np.asarray(fit.result.fittedvalues), "residual": np.asarray(fit.result.resid),
+        "leverage": infl.hat_matrix_diag, "cooks_distance": infl.cooks_distance[0],
+        "loo_estimate": np.asarray(infl.params_not_obsi)[:, col],
     })
 
 
-def proportionality_test(fit: Fit) -> dict[str, float]:
-    """Joint Wald test of intercept 0 and slope 1: are GDP shares proportional to population?"""
-    slope = slope_term(fit)
-    test = fit.result.wald_test(f"(Intercept = 0), ({slope} = 1)", scalar=True)
-    return {"statistic": float(test.statistic), "p_value": float(test.pvalue),
-            "df": float(test.df_denom) if test.df_denom is not None else float("nan")}
+def joint_null_test(fit: Fit) -> dict[str, Any] | None:
+    """Wald test (robust covariance) that every term equals its null value at once.
+
+    For the share model this is proportionality: intercept 0 and slope 1 together.
+    """
+    if not fit.spec.null:
+        return None
+    terms = list(fit.result.params.index)
+    R = np.zeros((len(fit.spec.null), len(terms)))
+    for i, term in enumerate(fit.spec.null):
+        R[i, terms.index(term)] = 1.0
+    q = np.array(list(fit.spec.null.values()))
+    test = fit.result.wald_test((R, q), scalar=True)
+    return {"model": fit.spec.name, "sample": fit.spec.sample,
+            "hypothesis": ", ".join(f"{t} = {v:g}" for t, v in fit.spec.null.items()),
+            "distribution": test.distribution, "restrictions": len(fit.spec.null),
+            "statistic": float(test.statistic), "p_value": float(test.pvalue)}
+
+
+def tidy(fit: Fit, *, boot: tuple[float, float], infl: pl.DataFrame) -> pl.DataFrame:
+    """One row per term in the models.csv contract, with diagnostics and reading warnings."""
+    res = fit.result
+    ci = res.conf_int()
+    key = fit.key_term
+    top = infl.sort("cooks_distance", descending=True).row(0, named=True)
+    rows = []
+    for term in res.params.index:
+        low, high = float(ci.loc[term, 0]), float(ci.loc[term, 1])
+        null = fit.spec.null.get(term, 0.0)
+        warnings = []
+        if res.nobs < SMALL_N:
+            warnings.append(f"n = {int(res.nobs)} < {SMALL_N}: indicative only")
+        if low <= null <= high:
+            warnings.append(f"95% interval spans the null {null:g}")
+        is_key = term == key
+        rows.append({
+            "model": fit.spec.name, "family": fit.spec.family, "sample": fit.spec.sample,
+            "formula": fit.spec.formula, "term": term, "estimate": float(res.params[term]),
+            "std_error": float(res.bse[term]), "ci_low": low, "ci_high": high,
+            "interval": f"95% ({res.cov_type})", "p_value": float(res.pvalues[term]),
+            "n": int(res.nobs), "r_squared": float(res.rsquared), "cov_type": res.cov_type,
+            "null_value": null,
+            "boot_ci_low": boot[0] if is_key else None,
+            "boot_ci_high": boot[1] if is_key else None,
+            "loo_low": float(infl["loo_estimate"].min()) if is_key else None,
+            "loo_high": float(infl["loo_estimate"].max()) if is_key else None,
+            "max_cooks": float(top["cooks_distance"]) if is_key else None,
+            "max_cooks_label": top["label"] if is_key else None,
+            "status": "fitted", "warning": "; ".join(warnings) or None,
+        })
+    return pl.DataFrame(rows, schema=TIDY_SCHEMA)
+
+
+def not_estimable(spec: ModelSpec, n: int, reason: str) -> pl.DataFrame:
+    """The row a model leaves in models.csv when its data cannot support a fit."""
+    row = dict.fromkeys(TIDY_COLUMNS) | {
+        "model": spec.name, "family": spec.family, "sample": spec.sample,
+        "formula": spec.formula, "term": spec.key_term, "n": n, "status": "not estimable",
+        "warning": reason}
+    return pl.DataFrame([row], schema=TIDY_SCHEMA)
+
+
+@dataclass
+class ModelRun:
+    """Everything one spec produced: tidy rows, influence rows and its joint test (if any)."""
+
+    spec: ModelSpec
+    table: pl.DataFrame
+    influence: pl.DataFrame | None = None
+    test: dict[str, Any] | None = None
+    fit: Fit | None = None
+
+
+def run_spec(spec: ModelSpec, data: pl.DataFrame, *, label: str, cov_type: str, reps: int,
+             seed: int) -> ModelRun:
+    """Fit one spec end to end; data too thin to fit becomes a ``not estimable`` row."""
+    try:
+        fit = fit_ols(data, spec, cov_type)
+    except ModelError as exc:
+        return ModelRun(spec, not_estimable(spec, data.height, str(exc)))
+    infl = influence(fit, label)
+    boot = bootstrap_interval(fit, fit.key_term, reps, seed)
+    return ModelRun(spec, tidy(fit, boot=boot, infl=infl), infl, joint_null_test(fit), fit)
+
+
+def run_models(specs: list[ModelSpec], shares: pl.DataFrame, claims: pl.DataFrame, *,
+               cov_type: str, reps: int, seed: int) -> list[ModelRun]:
+    """Every spec on its named sample, in the order given."""
+    from citycluster.samples import build_sample
+
+    return [run_spec(spec, build_sample(spec.sample, shares, claims), label="entity_id",
+                     cov_type=cov_type, reps=reps, seed=seed) for spec in specs]
+
+
+def describe(row: dict[str, Any]) -> str:
+    """One plain sentence for a key-term row of models.csv, so notebook prose is never typed."""
+    if row["status"] == "not estimable":
+        return f"{row['model']}: not estimable. {row['warning']}"
+    if row["status"] == "endpoints":
+        low = "unbounded" if row["ci_low"] is None else f"{row['ci_low']:.4g}"
+        high = "unbounded" if row["ci_high"] is None else f"{row['ci_high']:.4g}"
+        return (f"{row['model']} {row['term']}: {row['estimate']:.4g} at the printed figures; "
+                f"the wording allows {low} to {high}. {row['warning']}.")
+    text = (f"{row['model']}: {row['term']} = {row['estimate']:.3f}, 95% {row['cov_type']} "
+            f"interval [{row['ci_low']:.3f}, {row['ci_high']:.3f}], bootstrap "
+            f"[{row['boot_ci_low']:.3f}, {row['boot_ci_high']:.3f}], leave-one-out range "
+            f"[{row['loo_low']:.3f}, {row['loo_high']:.3f}], n = {row['n']}, "
+            f"R² = {row['r_squared']:.3f}; most influential point {row['max_cooks_label']} "
+            f"(Cook's D {row['max_cooks']:.2f})")
+    return text + (f". Read with care: {row['warning']}." if row["warning"] else ".")
+
+
+def key_rows(table: pl.DataFrame) -> pl.DataFrame:
+    """The row each model is about: its key slope, its not-estimable row, or its trend rows."""
+    return table.filter((pl.col("status") != "fitted") | pl.col("max_cooks").is_not_null())
+
+
+def published_comparison(table: pl.DataFrame, reference: pl.DataFrame,
+                         metric: str = "scaling_exponent_gdp") -> pl.DataFrame:
+    """Each scaling exponent found here beside the published ones, for comparison only.
+
+    The samples differ (provinces or clusters in 2023 against cities in 2002), so overlapping
+    or disjoint intervals are descriptive; no test of equality is made.
+    """
+    pub = reference.filter(pl.col("metric").str.starts_with(metric))
+    published = []
+    for entity, rows in pub.group_by("entity_id", maintain_order=True):
+        vals = {r["metric"]: r for r in rows.iter_rows(named=True)}
+        point = vals.get(metric)
+        if point is None:
+            continue
+        published.append({
+            "published_entity": entity[0], "published_year": point["year"],
+            "published": point["value_base"],
+            "published_low": vals.get(f"{metric}_ci_low", {}).get("value_base"),
+            "published_high": vals.get(f"{metric}_ci_high", {}).get("value_base"),
+            "published_refs": ", ".join(r["ref_id"] for r in rows.iter_rows(named=True)),
+            "published_confidence": point["confidence"],
+        })
+    ours = key_rows(table).filter(pl.col("family") == "scaling", pl.col("status") == "fitted")
+    if not published or ours.is_empty():
+        return pl.DataFrame()
+    return ours.select("model", "sample", "term", "estimate", "ci_low", "ci_high", "n").join(
+        pl.DataFrame(published), how="cross")

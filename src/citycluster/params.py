@@ -97,4 +97,20 @@ def load_params(
     for text in assignments:
         name, value = parse_assignment(text)
         overrides[name] = value
-    return merge(defaults, overrides)
+    merged = merge(defaults, overrides)
+    check_structured(merged)
+    return merged
+
+
+def check_structured(params: Mapping[str, Any]) -> None:
+    """Check the model and trend specs before any step runs, so a typo fails in a second."""
+    from citycluster.models import ModelSpecError, parse_specs
+    from citycluster.samples import SAMPLES
+    from citycluster.trends import TrendError, TrendSpec
+
+    try:
+        parse_specs(params.get("models", []), tuple(SAMPLES))
+        for i, raw in enumerate(params.get("trends", [])):
+            TrendSpec.parse(raw, i)
+    except (ModelSpecError, TrendError) as exc:
+        raise ParameterError(str(exc)) from exc

@@ -7,10 +7,13 @@ is repaired by :func:`recover` at the start of the next run.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+import polars as pl
 
 
 def _old(target: Path) -> Path:
@@ -68,3 +71,15 @@ def _umask() -> int:
 def write_text_atomic(path: Path, text: str) -> None:
     """Text variant of :func:`write_bytes_atomic` (UTF-8, newline as given)."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def parquet_bytes(df: pl.DataFrame) -> bytes:
+    """Parquet with statistics off, so identical tables give identical bytes."""
+    buf = io.BytesIO()
+    df.write_parquet(buf, statistics=False, compression="zstd")
+    return buf.getvalue()
+
+
+def write_parquet_atomic(df: pl.DataFrame, path: Path) -> None:
+    """Parquet variant of :func:`write_bytes_atomic`."""
+    write_bytes_atomic(path, parquet_bytes(df))

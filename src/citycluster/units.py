@@ -69,6 +69,7 @@ UNITS: dict[str, Unit] = {
     "%": Unit("fraction", "fraction", Fraction(1, 100)),
     "fraction": Unit("fraction", "fraction", Fraction(1)),
     "倍": Unit("ratio", "ratio", Fraction(1)),
+    "exponent": Unit("exponent", "exponent", Fraction(1)),  # power-law exponents (scaling β)
     # counts (the measure word says what is counted; the count itself is unitless)
     "个": Unit("count", "count", Fraction(1)),
     "座": Unit("count", "count", Fraction(1)),

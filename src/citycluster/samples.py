@@ -1,0 +1,91 @@
+"""The named samples a model specification can be fitted on.
+
+A model spec in ``params/default.yaml`` names its sample (``provinces``, ``entities``, ...)
+rather than carrying a filter expression, so every sample is defined once, here, with the
+reason it is shaped the way it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+#: Claim metrics that describe how tightly an entity's industries are linked. They measure
+#: different things (a trade share, a linkage degree, a supplier share), which is itself a
+#: reason not to pool them; the linkage sample keeps the metric name beside each value.
+LINKAGE_METRICS = ("internal_trade_share", "industry_linkage", "supporting_rate")
+UNION_OF_CLUSTERS = "cn_big5"
+
+
+def provinces(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """China's 31 provinces (2023): the one sample with enough rows for a real fit."""
+    return shares.filter(pl.col("entity_type") == "province")
+
+
+def entities(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Every non-province pair, from the article and from references.
+
+    An entity can appear twice (the article's pair and a reference pair), so the rows are not
+    independent; ``entities_reference`` avoids that at the cost of fewer rows.
+    """
+    return shares.filter(pl.col("entity_type") != "province")
+
+
+def entities_reference(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Non-province pairs built from reference statistics only, one row per entity.
+
+    The union of the five clusters (``cn_big5``) is left out: its members are already rows.
+    """
+    return entities(shares, claims).filter(pl.col("origin") == "reference",
+                                           pl.col("entity_id") != UNION_OF_CLUSTERS)
+
+
+def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Chinese clusters and cities with absolute GDP in yuan, for a scaling fit across them.
+
+    The union of the five clusters (``cn_big5``) is left out: it would count its members twice.
+    """
+    return shares.filter(pl.col("country") == "CHN", pl.col("origin") == "reference",
+                         pl.col("entity_type") != "province",
+                         pl.col("entity_id") != UNION_OF_CLUSTERS,
+                         pl.col("gdp").is_not_null(), pl.col("population").is_not_null())
+
+
+def linkage(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Entities with both an industry-linkage figure (latest year) and a premium.
+
+    The premium prefers the reference pair over the article's, so a claim is not explained by
+    a number derived from the same article.
+    """
+    link = (claims.filter(pl.col("metric").is_in(LINKAGE_METRICS))
+            .sort("entity_id", "year", nulls_last=False)
+            .group_by("entity_id", maintain_order=True)
+            .agg(pl.col("value_base").last().alias("linkage"),
+                 pl.col("metric").last().alias("linkage_metric"),
+                 pl.col("year").last().alias("linkage_year"),
+                 pl.col("claim_id").last().alias("linkage_claim")))
+    premium = (shares.filter(pl.col("entity_type") != "province")
+               .with_columns((pl.col("origin") == "reference").alias("_ref"))
+               .sort("entity_id", "_ref", descending=[False, True])
+               .group_by("entity_id", maintain_order=True)
+               .agg(pl.col("premium").first(), pl.col("origin").first().alias("premium_origin")))
+    return link.join(premium, on="entity_id", how="inner")
+
+
+SAMPLES: dict[str, Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]] = {
+    "provinces": provinces,
+    "entities": entities,
+    "entities_reference": entities_reference,
+    "clusters_cn": clusters_cn,
+    "linkage": linkage,
+}
+
+
+def build_sample(name: str, shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """The rows of sample ``name``; an unknown name lists the valid ones."""
+    try:
+        builder = SAMPLES[name]
+    except KeyError:
+        raise KeyError(f"unknown sample {name!r}; valid samples: {', '.join(SAMPLES)}") from None
+    return builder(shares, claims)
