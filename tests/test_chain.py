@@ -33,7 +33,8 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
     assert processed == ["claims.parquet", "membership.parquet", "model_comparison.parquet",
-                         "model_influence.parquet", "model_tests.parquet", "models.parquet",
+                         "model_influence.parquet", "model_predictions.parquet",
+                         "model_tests.parquet", "models.parquet",
                          "reference.parquet", "shares.parquet"]
 
 

@@ -216,6 +216,13 @@ def offline_data_docs(docs_dir: Path) -> int:
     return removed
 
 
+def _shown(value: Any) -> str:
+    """An offending value as a reader should see it: a missing value says so, not ``nan``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "(empty)"
+    return repr(value)
+
+
 def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
     out = []
     for er in result.results:
@@ -224,7 +231,7 @@ def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
         idx = res.get("unexpected_index_list") or []
         ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
         vals = res.get("partial_unexpected_list") or []
-        examples = ", ".join(f"{i}={v!r}" for i, v in zip(ids, vals, strict=False))
+        examples = ", ".join(f"{i}={_shown(v)}" for i, v in zip(ids, vals, strict=False))
         column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
         out.append(Outcome(
             table=name, rule=cfg.type, column=column,

@@ -261,6 +261,7 @@ class ModelRun:
     influence: pl.DataFrame | None = None
     test: dict[str, Any] | None = None
     fit: Fit | None = None
+    predictions: pl.DataFrame | None = None
 
 
 def run_spec(spec: ModelSpec, data: pl.DataFrame, *, label: str, cov_type: str, reps: int,
@@ -272,7 +273,8 @@ def run_spec(spec: ModelSpec, data: pl.DataFrame, *, label: str, cov_type: str, 
         return ModelRun(spec, not_estimable(spec, data.height, str(exc)))
     infl = influence(fit, label)
     boot = bootstrap_interval(fit, fit.key_term, reps, seed)
-    return ModelRun(spec, tidy(fit, boot=boot, infl=infl), infl, joint_null_test(fit), fit)
+    return ModelRun(spec, tidy(fit, boot=boot, infl=infl), infl, joint_null_test(fit), fit,
+                    predictions(fit))
 
 
 def run_models(specs: list[ModelSpec], shares: pl.DataFrame, claims: pl.DataFrame, *,
@@ -334,3 +336,36 @@ def published_comparison(table: pl.DataFrame, reference: pl.DataFrame,
         return pl.DataFrame()
     return ours.select("model", "sample", "term", "estimate", "ci_low", "ci_high", "n").join(
         pl.DataFrame(published), how="cross")
+
+
+def _rhs_variable(fit: Fit) -> str | None:
+    """The single data column a model's regressors are built from, if there is exactly one."""
+    import re
+
+    rhs = fit.spec.formula.split("~", 1)[1]
+    used = {c for c in fit.data.columns if re.search(rf"\b{re.escape(c)}\b", rhs)}
+    return used.pop() if len(used) == 1 else None
+
+
+def predictions(fit: Fit, points: int = 60) -> pl.DataFrame | None:
+    """The fitted line and its 95% confidence band over the observed range, for the charts.
+
+    Uses the fit's robust covariance. A response written as ``np.log(y)`` is transformed back
+    with exp, so the band is in the data's own units (for a log fit, the median curve). Models
+    with more than one regressor variable have no single line to draw and return None.
+    """
+    var = _rhs_variable(fit)
+    if var is None:
+        return None
+    x = fit.data[var].astype(float)
+    log_x = fit.spec.family == "scaling" and x.min() > 0
+    grid = (np.geomspace(x.min(), x.max(), points) if log_x
+            else np.linspace(x.min(), x.max(), points))
+    frame = fit.result.get_prediction(pd.DataFrame({var: grid})).summary_frame(alpha=0.05)
+    lhs = fit.spec.formula.split("~")[0].strip()
+    back = np.exp if lhs.startswith("np.log(") else (lambda v: v)
+    return pl.DataFrame({
+        "model": fit.spec.name, "x_var": var, "x": grid,
+        "fit": back(frame["mean"].to_numpy()), "low": back(frame["mean_ci_lower"].to_numpy()),
+        "high": back(frame["mean_ci_upper"].to_numpy()),
+    })

@@ -20,6 +20,7 @@ from typing import Any
 
 import nbformat
 
+from citycluster import provenance
 from citycluster.params import ParameterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
@@ -237,6 +238,8 @@ def run_chain(
             label = step.name + (f" [{lang}]" if lang else "")
             echo(f"[{i}/{len(steps)}] {label} ...")
             start = time.perf_counter()
+            if step.renders_html:
+                provenance.write(stage, provenance.collect(params, result.timings))
             executed = execute_step(
                 step, run_params, executed_dir, lang=lang, progress=progress
             )
@@ -255,6 +258,10 @@ def run_chain(
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, published_executed / nb.name)
     shutil.copy2(build / "run.json", stage / "run.json")
+    if any(step.renders_html for step in steps):
+        from citycluster.report import write_index
+
+        write_index(stage, params["report_languages"])
     swap_directory(stage, reports)
     result.reports_dir = reports
     result.executed_dir = reports / "executed"

@@ -7,6 +7,7 @@ Every string that comes from data passes through Jinja2's autoescaping.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,11 @@ _ENV = jinja2.Environment(
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "City clusters in figures: what an article claims, and what the data say",
+        "lang_name": "English", "index_link": "All outputs", "toc": "Contents",
         "claims_title": "What the article claims",
         "claims_intro": "The article cites {n_claims} figures in {n_paragraphs} of its "
-                        "paragraphs, about {n_entities} places, in {n_units} units of measure.",
+                        "paragraphs, about {n_entities} places, in {n_units} units of measure. "
+                        "Each is kept as printed, with the bound its wording implies.",
         "claims_share": "Its headline figure: the five national city clusters hold about "
                         "{pop} of China's population and produce {gdp} of its GDP (2023).",
         "data_title": "Data and sources",
@@ -37,27 +40,68 @@ TEXT: dict[str, dict[str, str]] = {
         "validation_title": "Validation",
         "validation_intro": "{n_rules} rules checked the tables before publication: "
                             "{n_pass} passed, {n_warn} warning(s), {n_crit} critical failure(s).",
-        "models_title": "Models",
-        "models_intro": "Across the {n} provinces, the slope of GDP share on population share "
-                        "is {slope} (95% interval {low} to {high}); a slope of 1 would mean "
-                        "GDP simply tracks population.",
-        "scaling_intro": "The scaling exponent of GDP on population across provinces is "
-                         "{beta} (95% interval {low} to {high}).",
-        "figure_share": "Each point is a place; points above the dashed line produce a larger "
-                        "share of GDP than of population.",
+        "models_title": "Is there an agglomeration premium?",
+        "models_share": "Across the {n} places with both shares (the article's pairs and "
+                        "reference pairs together, so not independent), GDP share rises by "
+                        "{slope} points for each point of population share (95% interval {low} "
+                        "to {high}); a joint test of proportional shares gives p = {p}.",
+        "models_provinces": "Within China, across the {n} provinces, the slope is {slope} "
+                            "({low} to {high}; p = {p} for proportional shares): {verdict}.",
+        "prop_yes": "the data cannot tell GDP shares apart from population shares",
+        "prop_no": "GDP shares are not proportional to population shares",
+        "scaling_intro": "GDP scales with population across the provinces with exponent "
+                         "β = {beta} (95% interval {low} to {high}; 1 would be proportional).",
+        "scaling_published": "Bettencourt et al. report β = {pub} ({plow} to {phigh}) for "
+                             "Chinese cities in {pyear} ({confidence}); cities are not "
+                             "provinces, so this is a comparison, not a test.",
+        "linkage_none": "The linkage model cannot be fitted: {n} place(s) have both an "
+                        "industry-linkage figure and a premium, and the article's three "
+                        "linkage figures measure different things.",
+        "trend": "{entity}, {metric} {y0}–{y1}: {rate} a year, compounded{bound}.",
+        "trend_lower": " (at least: the first figure is printed as an upper limit)",
+        "trend_upper": " (at most: the first figure is printed as a lower limit)",
+        "models_table": "Key estimate of each model",
+        "cases_title": "The cases: London and four specialised Chinese cities",
+        "cases_intro": "The article's two London figures are net changes over about three "
+                       "decades; census counts for inner and outer London (1951 and 1981) give "
+                       "{inner} and {outer}.",
+        "figure_share": "Each point is a place; above the dashed line, its share of GDP is "
+                        "larger than its share of population.",
+        "figure_premium": "GDP share divided by population share, by place and source.",
+        "figure_scaling": "Provinces on logarithmic axes with the fitted power law.",
+        "figure_london": "Population change around London, article and census.",
+        "figure_growth": "The growth cases by year; each panel has its own scale.",
         "caveats_title": "Caveats",
         "caveat_boundary": "Cluster shares computed from whole provinces overstate clusters "
                            "that the planning documents define by cities.",
+        "caveat_small": "{n_small} of {n_models} fitted models rest on fewer than 10 points; "
+                        "read them as descriptions, not evidence.",
+        "caveat_recalled": "{n} reference figures are recalled rather than found in a source; "
+                           "their confidence column says so wherever they are used.",
+        "warn_small": "n = {n} < 10: indicative only",
+        "warn_null": "95% interval includes {null}",
+        "caveat_trends": "Growth rates from two figures have no sampling error to estimate; "
+                         "their ranges come from the article's wording only.",
+        "footer_title": "Reproducibility",
+        "footer_commit": "Commit", "footer_lock": "Lock file (SHA-256)",
+        "footer_inputs": "Input files (SHA-256)", "footer_params": "Parameters",
+        "footer_timings": "Step timings (s)", "footer_built": "Built",
         "table_term": "Model / term", "table_estimate": "Estimate", "table_ci": "95% interval",
+        "table_boot": "Bootstrap", "table_r2": "R²",
         "table_n": "n", "table_warning": "Reading",
         "table_file": "Table", "table_conf": "Confidence", "table_rows": "Rows",
         "table_column": "Column", "table_rule": "Rule (warning)", "table_examples": "Examples",
+        "table_id": "ID", "table_para": "Paragraph", "table_entity": "Place",
+        "table_metric": "Measure", "table_printed": "As printed",
+        "table_value": "Normalised value", "table_qualifier": "Wording", "table_year": "Year",
     },
     "zh": {
         "title": "数字中的城市群:文章的说法与数据的检验",
+        "lang_name": "中文", "index_link": "全部输出", "toc": "目录",
         "claims_title": "文章引用了哪些数字",
         "claims_intro": "文章在{n_paragraphs}个段落中引用了{n_claims}个数字,涉及{n_entities}个"
-                        "地区或对象,使用{n_units}种计量单位。",
+                        "地区或对象,使用{n_units}种计量单位。每个数字均按原文记录,并注明措辞"
+                        "所隐含的上下限。",
         "claims_share": "其核心数字:五大国家级城市群约占全国人口的{pop},创造了{gdp}的GDP"
                         "(2023年)。",
         "data_title": "数据与来源",
@@ -66,19 +110,67 @@ TEXT: dict[str, dict[str, str]] = {
         "validation_title": "数据校验",
         "validation_intro": "发布前共以{n_rules}条规则校验数据:{n_pass}条通过,{n_warn}条警告,"
                             "{n_crit}条严重错误。",
-        "models_title": "模型",
-        "models_intro": "在{n}个省级行政区中,GDP比重对人口比重的斜率为{slope}"
-                        "(95%区间 {low} 至 {high});斜率为1意味着GDP与人口同比例分布。",
-        "scaling_intro": "各省GDP对人口的标度指数为{beta}(95%区间 {low} 至 {high})。",
+        "models_title": "是否存在集聚溢价?",
+        "models_share": "在同时具有两种比重的{n}个地区中(文章数字与参考数据合并,彼此并不独立),"
+                        "人口比重每增加1个百分点,GDP比重增加{slope}个百分点(95%区间 {low} 至 "
+                        "{high});比重成比例的联合检验 p = {p}。",
+        "models_provinces": "在中国{n}个省级行政区中,斜率为{slope}({low} 至 {high};"
+                            "比例检验 p = {p}):{verdict}。",
+        "prop_yes": "数据无法区分GDP比重与人口比重",
+        "prop_no": "GDP比重与人口比重并不成比例",
+        "scaling_intro": "各省GDP对人口的标度指数 β = {beta}(95%区间 {low} 至 {high};"
+                         "等于1即为同比例)。",
+        "scaling_published": "Bettencourt等人报告{pyear}年中国城市的 β = {pub}({plow} 至 "
+                             "{phigh};{confidence});城市与省份不同,此处仅作对照,不作检验。",
+        "linkage_none": "产业关联模型无法估计:同时具有产业关联数字与溢价的地区只有{n}个,"
+                        "且文章的三个关联数字衡量的是不同的东西。",
+        "trend": "{entity},{metric},{y0}–{y1}年:年均复合增长{rate}{bound}。",
+        "trend_lower": "(至少如此:起始数字原文为上限)",
+        "trend_upper": "(至多如此:起始数字原文为下限)",
+        "models_table": "各模型的关键估计",
+        "cases_title": "案例:伦敦与四个专业化的中国城市",
+        "cases_intro": "文章关于伦敦的两个数字是约三十年间的净变化;人口普查数据(1951年与1981年)"
+                       "显示内伦敦变化{inner},外伦敦变化{outer}。",
         "figure_share": "每个点代表一个地区;位于虚线上方的点,其GDP比重高于人口比重。",
+        "figure_premium": "各地区GDP比重除以人口比重,按数据来源区分。",
+        "figure_scaling": "对数坐标下的各省数据及拟合的幂律曲线。",
+        "figure_london": "伦敦周边的人口变化:文章数字与人口普查数字。",
+        "figure_growth": "各增长案例的逐年数字;每个分图使用各自的刻度。",
         "caveats_title": "局限",
         "caveat_boundary": "以整省数据计算的城市群比重,会高估按城市界定的城市群。",
+        "caveat_small": "{n_models}个已拟合模型中有{n_small}个样本少于10个点,只能作为描述,"
+                        "不能作为证据。",
+        "caveat_recalled": "有{n}条参考数据凭记忆录入、未找到出处;凡使用之处,可信度一列均有注明。",
+        "warn_small": "样本量 {n} < 10:仅供参考",
+        "warn_null": "95%区间包含 {null}",
+        "caveat_trends": "由两个数字计算的增长率没有抽样误差可言;其范围仅来自文章的措辞。",
+        "footer_title": "可复现信息",
+        "footer_commit": "代码版本", "footer_lock": "依赖锁文件(SHA-256)",
+        "footer_inputs": "输入文件(SHA-256)", "footer_params": "参数",
+        "footer_timings": "各步骤用时(秒)", "footer_built": "生成时间",
         "table_term": "模型 / 项", "table_estimate": "估计值", "table_ci": "95%区间",
+        "table_boot": "自助法区间", "table_r2": "R²",
         "table_n": "样本量", "table_warning": "解读提示",
         "table_file": "数据表", "table_conf": "可信度", "table_rows": "行数",
         "table_column": "列", "table_rule": "规则(警告)", "table_examples": "示例",
+        "table_id": "编号", "table_para": "段落", "table_entity": "地区",
+        "table_metric": "指标", "table_printed": "原文", "table_value": "标准化数值",
+        "table_qualifier": "措辞", "table_year": "年份",
     },
 }
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"primary": "primary source", "secondary": "secondary source",
+           "recalled": "recalled, not checked", "supporting_rate": "supporting rate",
+           "output": "output value"},
+    "zh": {"primary": "一手来源", "secondary": "二手来源", "recalled": "凭记忆,未核对",
+           "supporting_rate": "配套率", "output": "产值"},
+}
+SECTIONS = ("claims", "data", "validation", "models", "cases", "caveats")
+BASE_UNITS = {"en": {"CNY": "CNY", "USD": "USD", "persons": "people", "km": "km",
+                     "km2": "km²", "hours": "h", "count": "", "ratio": "×", "exponent": ""},
+              "zh": {"CNY": "元", "USD": "美元", "persons": "人", "km": "公里",
+                     "km2": "平方公里", "hours": "小时", "count": "", "ratio": "倍",
+                     "exponent": ""}}
 
 
 def text(lang: str, key: str, **values: Any) -> str:
@@ -96,11 +188,81 @@ def num(x: float, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
+def label(code: str, lang: str) -> str:
+    """A code from the data (a confidence level, a metric) in words, else the code itself."""
+    return LABELS[lang].get(code, code.replace("_", " "))
+
+
+def quantity(value: float | None, base_unit: str, lang: str) -> str:
+    """A normalised value for a reader: shares as %, years bare, others with separators."""
+    if value is None:
+        return ""
+    if base_unit == "fraction":
+        return f"{value * 100:,.2f}".rstrip("0").rstrip(".") + "%"
+    if base_unit == "year":
+        return str(int(value))
+    digits = 0 if float(value).is_integer() or abs(value) >= 100 else 2
+    unit = BASE_UNITS[lang].get(base_unit, base_unit)
+    return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
+
+
+def interval(low: float | None, high: float | None, digits: int = 3) -> str:
+    """``low – high`` with fixed decimals; an open end shows as an empty side."""
+    def fmt(v: float | None) -> str:
+        return "" if v is None else f"{v:,.{digits}f}"
+
+    return f"{fmt(low)} – {fmt(high)}"
+
+
+def reading(row: dict[str, Any], lang: str) -> str:
+    """The reading warnings of a fitted model row, in the report's language."""
+    notes = []
+    if row["n"] < 10:
+        notes.append(text(lang, "warn_small", n=row["n"]))
+    if row["null_value"] is not None and row["ci_low"] <= row["null_value"] <= row["ci_high"]:
+        notes.append(text(lang, "warn_null", null=f"{row['null_value']:g}"))
+    return "; ".join(notes)
+
+
 def section(id: str, title: str, paragraphs: Sequence[str],
-            table: dict[str, Any] | None = None) -> str:
+            table: dict[str, Any] | None = None, caption: str | None = None) -> str:
     """One report section as HTML; every value is escaped."""
     return _ENV.get_template("summary.html.j2").render(
-        id=id, title=title, paragraphs=paragraphs, table=table)
+        id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
+
+
+def header(lang: str, languages: Sequence[str]) -> str:
+    """Title, links to the other languages and the index, and the table of contents."""
+    toc = [(sid, TEXT[lang][f"{sid}_title"]) for sid in SECTIONS]
+    others = [(code, TEXT[code]["lang_name"]) for code in languages if code != lang]
+    return _ENV.get_template("header.html.j2").render(
+        title=TEXT[lang]["title"], lang=lang, others=others, toc=toc, t=TEXT[lang])
+
+
+def footer(record: dict[str, Any], lang: str) -> str:
+    """The reproducibility footer: commit, lock and input hashes, parameters, timings."""
+    params = {k: json.dumps(v, ensure_ascii=False) for k, v in sorted(record["params"].items())}
+    return _ENV.get_template("footer.html.j2").render(r=record, params=params, t=TEXT[lang])
+
+
+def write_index(reports: Path, languages: Sequence[str]) -> Path:
+    """``reports/index.html``: links to each report, the executed notebooks, the validation
+    record, the tables and the figures, so a reader can find everything from one page."""
+    def rel(paths: list[Path]) -> list[str]:
+        return sorted(p.relative_to(reports).as_posix() for p in paths)
+
+    page = _ENV.get_template("index.html.j2").render(
+        reports=[(f"report.{code}.html", TEXT[code]["lang_name"], TEXT[code]["title"], code)
+                 for code in languages],
+        executed=rel(list((reports / "executed").glob("*.ipynb"))),
+        tables=rel([p for p in reports.glob("*.csv")]),
+        validation=rel([p for p in (reports / "validation").glob("*")
+                        if p.name in ("index.html", "summary.csv")]),
+        figures=rel(list((reports / "figures").glob("*"))),
+    )
+    out = reports / "index.html"
+    write_text_atomic(out, page)
+    return out
 
 
 def table(df: pl.DataFrame, header: Sequence[str],

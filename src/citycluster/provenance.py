@@ -1,0 +1,77 @@
+"""Where a report came from: commit, lock, inputs, parameters and step timings.
+
+The report's footer prints this record so a reader can tell whether two reports were built from
+the same code and data. The pipeline writes it next to the staged reports before each report
+step (``provenance.json``); a notebook run by hand collects it itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from citycluster.paths import repo_root, resolve
+
+FILE = "provenance.json"
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit(root: Path) -> str:
+    """The checked-out commit, marked ``+dirty`` when tracked files differ from it."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=False)
+
+    head = git("rev-parse", "HEAD")
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def input_hashes(raw_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file under the raw-data folder, by path relative to it."""
+    return {p.relative_to(raw_dir).as_posix(): sha256(p)
+            for p in sorted(raw_dir.rglob("*")) if p.is_file()}
+
+
+def collect(params: dict[str, Any], timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """The provenance record of a run with ``params``."""
+    root = repo_root()
+    lock = root / "requirements.lock"
+    return {
+        "commit": git_commit(root),
+        "lock_sha256": sha256(lock) if lock.exists() else None,
+        "inputs": input_hashes(resolve(params["raw_dir"], root)),
+        "params": params,
+        "timings_s": dict(timings or {}),
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+
+
+def write(folder: Path, record: dict[str, Any]) -> Path:
+    """Write the record as ``provenance.json`` in ``folder`` (atomically)."""
+    from citycluster.publish import write_text_atomic
+
+    path = folder / FILE
+    write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
+                      + "\n")
+    return path
+
+
+def load(folder: Path) -> dict[str, Any] | None:
+    """The record the pipeline left in ``folder``, if any."""
+    path = folder / FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
