@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lab lint lock clean help
+.PHONY: report test lab lint lock clean help system-deps
 
 help:
 	@echo "make report   run the notebook chain (papermill) and render the HTML reports"
@@ -33,10 +33,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps --compile-bytecode --quiet -e .
 	@touch $(STAMP)
 
-report: $(STAMP)
+# chromium and CJK fonts from Debian; installed when missing and run as root, else reported.
+system-deps:
+	@sh scripts/ensure_system_deps.sh
+
+report: $(STAMP) system-deps
 	$(BIN)/citycluster run
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)

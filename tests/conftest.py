@@ -52,6 +52,29 @@ def chain_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+#: Changes made to claims.csv by ``tampered_repo``: one headline figure, and a hostile name.
+TAMPER = (("C006,P030,cn_big5,五大国家级城市群,Five national city clusters,city_cluster,CHN,"
+           "pop_share,约45%,45,", "C006,P030,cn_big5,五大国家级城市群,Five national city clusters,"
+           "city_cluster,CHN,pop_share,约47%,47,"),
+          ("C047,P189,cn_kunshan,昆山,Kunshan,", "C047,P189,cn_kunshan,<script>alert(1)</script>,"
+           "<script>alert(1)</script>,"))
+
+
+@pytest.fixture(scope="session")
+def tampered_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository copy whose claims differ from the real ones (see TAMPER), chain run once."""
+    root = copy_repo(tmp_path_factory.mktemp("tampered"))
+    claims = root / "data" / "raw" / "claims.csv"
+    text = claims.read_text(encoding="utf-8")
+    for old, new in TAMPER:
+        assert old in text, old
+        text = text.replace(old, new)
+    claims.write_text(text, encoding="utf-8")
+    result = run_cli(root, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     return copy_repo(tmp_path)

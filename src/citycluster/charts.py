@@ -239,16 +239,17 @@ def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
                  lang: str = "en") -> alt.LayerChart:
     """Population lost by inner London and gained beyond it, article against census."""
     t = LABELS[lang]
+    divisor, unit = SCALING_UNITS[lang][0]
     data = london_changes(claims, reference).select(
-        pl.col(_name(lang)).alias("area"), "change", _origin_label(lang).alias("origin"),
-        "source")
+        pl.col(_name(lang)).alias("area"), (pl.col("change") / divisor).alias("change"),
+        _origin_label(lang).alias("origin"), "source")
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("area:N", title=None, sort="x"), x=alt.X("change:Q", title=t["change"],
-                                                        axis=alt.Axis(format="~s")),
+        y=alt.Y("area:N", title=None, sort="x"),
+        x=alt.X("change:Q", title=f"{t['change']} ({unit})", axis=alt.Axis(format=",~r")),
         yOffset="origin:N",
         color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(lang)),
         tooltip=[alt.Tooltip("area:N", title=t["area"]),
-                 alt.Tooltip("change:Q", title=t["change"], format=",.0f"),
+                 alt.Tooltip("change:Q", title=f"{t['change']} ({unit})", format=",.2~f"),
                  alt.Tooltip("origin:N", title=t["origin"]), "source:N"])
     zero = alt.Chart(alt.Data(values=[{"change": 0}])).mark_rule(color="#333").encode(
         x="change:Q")

@@ -1,0 +1,128 @@
+"""The reports in a real browser: Debian's chromium, driven by Playwright, network blocked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OTHER = {"en": "zh", "zh": "en"}
+N_CHARTS = 5
+
+pytestmark = [pytest.mark.browser, pytest.mark.chain]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian chromium is missing ({CHROMIUM}): run `make system-deps` as root, "
+                    "or `sudo apt-get install chromium fonts-noto-cjk`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Visit:
+    """A page opened from disk, with everything it tried that a report must not do."""
+
+    page: object
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def open_page(browser, path: Path, *, javascript: bool = True) -> Visit:
+    context = browser.new_context(java_script_enabled=javascript,
+                                  viewport={"width": 1100, "height": 1400})
+    page = context.new_page()
+    visit = Visit(page)
+
+    def route(r) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            visit.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+    page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    return visit
+
+
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('.vega-chart')];
+  return charts.length > 0 && charts.every(c => c.querySelector('svg, canvas'));
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_renders_offline_with_every_chart(browser, chain_repo: Path, lang: str) -> None:
+    reports = chain_repo / "reports"
+    visit = open_page(browser, reports / f"report.{lang}.html")
+    page = visit.page
+    page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    assert page.locator(".vega-chart").count() == N_CHARTS
+    assert page.locator(".vega-chart svg .mark-symbol, .vega-chart svg .mark-rect").count() > 0
+    assert page.evaluate("document.documentElement.lang") == lang
+    shots = chain_repo / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"report.{lang}.png"), full_page=True)
+    assert visit.errors == []
+    assert visit.outside == []
+    assert visit.dialogs == []
+
+    page.click(f'a[hreflang="{OTHER[lang]}"]')
+    page.wait_for_load_state()
+    assert page.url.endswith(f"report.{OTHER[lang]}.html")
+    assert page.evaluate("document.documentElement.lang") == OTHER[lang]
+    page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    assert visit.outside == [] and visit.errors == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_prose_and_tables_read_without_javascript(browser, chain_repo: Path, lang: str) -> None:
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+    page = visit.page
+    assert page.locator("section").count() >= 6
+    assert page.locator("table.cc-table").count() >= 3
+    body = page.inner_text("body")
+    assert "C058" in body  # the last row of the claims table
+    assert page.locator("nav.toc a").count() >= 6
+    assert visit.outside == []
+
+
+def test_index_links_reports_notebooks_and_validation(browser, chain_repo: Path) -> None:
+    reports = chain_repo / "reports"
+    visit = open_page(browser, reports / "index.html")
+    hrefs = visit.page.eval_on_selector_all("a", "as => as.map(a => a.getAttribute('href'))")
+    for needed in ("report.zh.html", "report.en.html", "executed/03_model.ipynb",
+                   "validation/index.html", "validation/summary.csv", "models.csv"):
+        assert needed in hrefs
+    assert all((reports / h).is_file() for h in hrefs)
+    visit.page.click('a[href="report.zh.html"]')
+    visit.page.wait_for_load_state()
+    assert visit.page.evaluate("document.documentElement.lang") == "zh"
+    assert visit.outside == []
+
+
+def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> None:
+    report = tampered_repo / "reports" / "report.en.html"
+    visit = open_page(browser, report)
+    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    assert "<script>alert(1)</script>" in visit.page.inner_text("body")
+    assert visit.dialogs == []
+    assert visit.errors == []
+    assert not re.search(r"<script>alert\(1\)</script>", report.read_text(encoding="utf-8"))

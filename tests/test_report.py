@@ -1,0 +1,72 @@
+"""The rendered outputs as files: bound prose, escaping, size, figures, index, provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from citycluster import charts
+
+pytestmark = pytest.mark.chain
+MAX_REPORT_BYTES = 1_500_000
+
+
+def body(root: Path, lang: str) -> str:
+    return (root / "reports" / f"report.{lang}.html").read_text(encoding="utf-8")
+
+
+def test_prose_follows_the_input_figures(chain_repo: Path, tampered_repo: Path) -> None:
+    assert "about 45% of China's population" in body(chain_repo, "en")
+    assert "about 47% of China's population" in body(tampered_repo, "en")
+    assert "约占全国人口的45%" in body(chain_repo, "zh")
+    assert "约占全国人口的47%" in body(tampered_repo, "zh")
+
+
+def test_strings_from_data_are_escaped(tampered_repo: Path) -> None:
+    for lang in ("en", "zh"):
+        html = body(tampered_repo, lang)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "<script>alert(1)</script>" not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_is_self_contained_and_small(chain_repo: Path, lang: str) -> None:
+    path = chain_repo / "reports" / f"report.{lang}.html"
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size <= MAX_REPORT_BYTES
+    assert html.count("<script>(function(){") == 1  # one inlined Vega bundle, not one per chart
+    assert html.count("vegaEmbed(\"#") == len(charts.FIGURES)
+    assert not re.search(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+                         html, re.I)
+    assert not re.search(r"url\(\s*[\"']?(?:https?:)?//", html)  # no remote fonts or images
+    for section in ("claims", "data", "validation", "models", "cases", "caveats", "provenance"):
+        assert f'id="{section}"' in html
+
+
+def test_footer_records_commit_lock_inputs_and_timings(chain_repo: Path) -> None:
+    html = body(chain_repo, "en")
+    lock = hashlib.sha256((chain_repo / "requirements.lock").read_bytes()).hexdigest()
+    claims = hashlib.sha256((chain_repo / "data" / "raw" / "claims.csv").read_bytes()).hexdigest()
+    assert lock in html and claims in html
+    assert "01_ingest" in html and "bootstrap_reps" in html
+
+
+def test_figures_are_exported_in_three_formats_per_language(chain_repo: Path) -> None:
+    folder = chain_repo / "reports" / "figures"
+    expected = {f"{f.name}.{lang}.{ext}" for f in charts.FIGURES for lang in ("zh", "en")
+                for ext in ("vl.json", "svg", "png")}
+    assert {p.name for p in folder.iterdir()} == expected
+    for png in folder.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (folder / "share_scatter.zh.svg").read_text(encoding="utf-8")
+    assert "GDP比重与人口比重" in svg and "Noto Sans CJK SC" in svg
+
+
+def test_index_lists_every_output(chain_repo: Path) -> None:
+    index = (chain_repo / "reports" / "index.html").read_text(encoding="utf-8")
+    for href in ("report.zh.html", "report.en.html", "executed/05_report.zh.ipynb",
+                 "validation/index.html", "models.csv", "figures/growth_cases.en.png"):
+        assert f'href="{href}"' in index
