@@ -25,6 +25,7 @@ CLAIMS = "claims.csv"
 NATIONAL = "reference/national_totals.csv"
 PROVINCES = "reference/china_provinces_2023.csv"
 MEMBERSHIP = "reference/cluster_membership.csv"
+LINKS = "factcheck_links.csv"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,12 @@ AUDIT_CASES = [
     Case("provinces do not add up", PROVINCES, sub(",43760.7,", ",843760.7,"),
          ("rules across tables: column relative_gap", "provincial sums within 5%",
           "CHN gdp 2023")),
+    Case("link to a reference that does not exist", LINKS,
+         sub("C045,cn_kunshan,output_electronic_information,", "C045,cn_kunshan,output_x,"),
+         ("rules across tables", "fact-check link", "C045 -> cn_kunshan/output_x")),
+    Case("link with an unknown relation", LINKS, sub(",value,upper_bound,,The wider",
+                                                     ",value,roughly,,The wider"),
+         ("factcheck_links.csv", "relation", "roughly")),
     Case("province outnumbers its country", PROVINCES, sub(",2185.8,", ",218580,"),
          ("column ratio", "population is below its country's", "cn_prov_beijing")),
 ]
@@ -160,8 +167,8 @@ def _assert_refused(case: Case, published: Path, tmp_path: Path, error: type) ->
 
 def test_clean_tables_pass_and_publish(published: Path) -> None:
     names = sorted(p.name for p in (published / "processed").iterdir())
-    assert names == ["claims.parquet", "membership.parquet", "reference.parquet",
-                     "shares.parquet"]
+    assert names == ["claims.parquet", "links.parquet", "membership.parquet",
+                     "reference.parquet", "shares.parquet"]
 
 
 @pytest.mark.parametrize("case", RAW_CASES, ids=lambda c: c.name)

@@ -13,7 +13,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OTHER = {"en": "zh", "zh": "en"}
-N_CHARTS = 5
+N_CHARTS = 6
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 
@@ -126,3 +126,27 @@ def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> 
     assert visit.dialogs == []
     assert visit.errors == []
     assert not re.search(r"<script>alert\(1\)</script>", report.read_text(encoding="utf-8"))
+
+
+def test_factcheck_table_sorts_and_filters_offline(browser, chain_repo: Path) -> None:
+    visit = open_page(browser, chain_repo / "reports" / "report.en.html")
+    page = visit.page
+    rows = page.locator("#fc-table tbody tr")
+    total = rows.count()
+    assert total >= 58
+    assert page.locator("#fc-controls").is_visible()
+    page.select_option("#fc-verdict", "inconsistent")
+    visible = page.locator("#fc-table tbody tr:not([hidden])")
+    assert 0 < visible.count() < total
+    verdicts = visible.evaluate_all("rs => rs.map(r => r.getAttribute('data-verdict'))")
+    assert set(verdicts) == {"inconsistent"}
+    page.select_option("#fc-verdict", "")
+    page.fill("#fc-filter", "C045")
+    ids = page.locator("#fc-table tbody tr:not([hidden]) td:first-child").all_inner_texts()
+    assert ids and set(ids) == {"C045"}
+    page.fill("#fc-filter", "")
+    page.click("#fc-table thead th:first-child")  # ascending by ID
+    page.click("#fc-table thead th:first-child")  # then descending
+    first = page.locator("#fc-table tbody tr td:first-child").first.inner_text()
+    assert first == "C058"
+    assert visit.errors == [] and visit.outside == []

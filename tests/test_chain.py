@@ -28,11 +28,13 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
     assert not [p for p in pages if remote.search(p.read_text(encoding="utf-8"))]
     executed = sorted(p.name for p in (reports / "executed").glob("*.ipynb"))
     assert executed == ["01_ingest.ipynb", "02_validate.ipynb", "03_model.ipynb",
-                        "04_figures.ipynb", "05_report.en.ipynb", "05_report.zh.ipynb"]
+                        "04_factcheck.ipynb", "05_figures.ipynb", "06_report.en.ipynb",
+                        "06_report.zh.ipynb"]
     nb = nbformat.read(reports / "executed" / "03_model.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
-    assert processed == ["claims.parquet", "membership.parquet", "model_comparison.parquet",
+    assert processed == ["claims.parquet", "factcheck.parquet", "links.parquet",
+                         "membership.parquet", "model_comparison.parquet",
                          "model_influence.parquet", "model_predictions.parquet",
                          "model_tests.parquet", "models.parquet",
                          "reference.parquet", "shares.parquet"]
@@ -112,21 +114,21 @@ def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path,
                                                          tmp_path: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(chain_repo, root)
-    nb_path = root / "notebooks" / "04_figures.ipynb"
+    nb_path = root / "notebooks" / "05_figures.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell(
         'print("about to fail")\nraise RuntimeError("injected failure")'))
     nbformat.write(nb, nb_path)
     before = tree_bytes(root / "reports")
 
-    result = run_cli(root, "run", "--only", "04_figures")
+    result = run_cli(root, "run", "--only", "05_figures")
 
     assert result.returncode == 1
-    assert "step 04_figures failed" in result.stderr
+    assert "step 05_figures failed" in result.stderr
     assert f"cell: 4 of {len(nb.cells)}" in result.stderr
     assert "RuntimeError: injected failure" in result.stderr
     assert "about to fail" in result.stderr
-    kept = root / "build" / "executed" / "04_figures.ipynb"
+    kept = root / "build" / "executed" / "05_figures.ipynb"
     assert f"executed notebook kept at: {kept}" in result.stderr
     assert kept.is_file()
     assert tree_bytes(root / "reports") == before

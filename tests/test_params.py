@@ -50,6 +50,6 @@ def test_every_notebook_parameter_is_documented() -> None:
 def test_step_selection() -> None:
     assert [s.name for s in select_steps(until="02")] == ["01_ingest", "02_validate"]
     assert [s.name for s in select_steps(only=["report", "ingest"])] == ["01_ingest",
-                                                                      "05_report"]
+                                                                      "06_report"]
     with pytest.raises(ParameterError, match="steps are"):
         select_steps(until="07_publish")

@@ -42,7 +42,8 @@ def test_report_is_self_contained_and_small(chain_repo: Path, lang: str) -> None
     assert not re.search(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
                          html, re.I)
     assert not re.search(r"url\(\s*[\"']?(?:https?:)?//", html)  # no remote fonts or images
-    for section in ("claims", "data", "validation", "models", "cases", "caveats", "provenance"):
+    for section in ("claims", "data", "validation", "models", "cases", "factcheck", "caveats",
+                    "provenance"):
         assert f'id="{section}"' in html
 
 
@@ -65,8 +66,29 @@ def test_figures_are_exported_in_three_formats_per_language(chain_repo: Path) ->
     assert "GDP比重与人口比重" in svg and "Noto Sans CJK SC" in svg
 
 
+def test_factcheck_csv_gives_every_claim_a_verdict(chain_repo: Path) -> None:
+    import polars as pl
+
+    checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv")
+    for col in ("claim_id", "entity", "metric", "claimed", "reference", "unit", "verdict",
+                "reason", "source"):
+        assert col in checks.columns
+    claims = pl.read_csv(chain_repo / "data" / "raw" / "claims.csv")
+    direct = checks.filter(pl.col("check") == "direct")
+    assert sorted(direct["claim_id"]) == sorted(claims["claim_id"])
+    assert set(checks["verdict"]) <= {"consistent", "inconsistent", "unverifiable"}
+    assert checks["reason"].null_count() == 0 and checks["reason_zh"].null_count() == 0
+    judged = checks.filter(pl.col("verdict") != "unverifiable")
+    assert judged["source"].null_count() == 0
+    # the known findings of the reference research
+    verdict = dict(direct.select("claim_id", "verdict").iter_rows())
+    assert verdict["C011"] == verdict["C028"] == verdict["C045"] == "inconsistent"
+    assert verdict["C012"] == verdict["C040"] == "consistent"
+    assert verdict["C008"] == "unverifiable"
+
+
 def test_index_lists_every_output(chain_repo: Path) -> None:
     index = (chain_repo / "reports" / "index.html").read_text(encoding="utf-8")
-    for href in ("report.zh.html", "report.en.html", "executed/05_report.zh.ipynb",
+    for href in ("report.zh.html", "report.en.html", "executed/06_report.zh.ipynb",
                  "validation/index.html", "models.csv", "figures/growth_cases.en.png"):
         assert f'href="{href}"' in index

@@ -48,6 +48,13 @@ LABELS = {
         "year": "Year", "value": "Value", "wording": "As printed", "case": "Case",
         "article": "article", "reference": "reference",
         "ref_metric": "Reference measures", "same_metric": "the same quantity",
+        "fc_title": "Fact-check: each claim against its reference",
+        "fc_desc": "{n} checks: {counts}. Dots show the ratio of claim to reference for the "
+                   "{shown} checks that have one, on a logarithmic scale; 1 means equal.",
+        "verdict": "Verdict", "checks": "Checks", "ratio": "Claim ÷ reference",
+        "claim": "Claim", "reason": "Reason",
+        "consistent": "consistent", "inconsistent": "inconsistent",
+        "unverifiable": "unverifiable",
     },
     "zh": {
         "pop_share": "占全国人口比重", "gdp_share": "占全国GDP比重", "entity": "地区",
@@ -70,6 +77,12 @@ LABELS = {
         "year": "年份", "value": "数值", "wording": "原文表述", "case": "案例",
         "article": "文章", "reference": "参考数据",
         "ref_metric": "参考数据口径", "same_metric": "相同口径",
+        "fc_title": "事实核查:各项说法与参考数据的对照",
+        "fc_desc": "共{n}项核查:{counts}。点表示{shown}项有参考值的核查中文章数字与参考值之比"
+                   "(对数刻度),1表示相等。",
+        "verdict": "结论", "checks": "核查项数", "ratio": "文章数字 ÷ 参考值",
+        "claim": "说法", "reason": "理由",
+        "consistent": "相符", "inconsistent": "不符", "unverifiable": "无法核实",
     },
 }
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
@@ -316,6 +329,41 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame,
                                     description=t["growth_desc"].format(cases=cases))
 
 
+VERDICT_COLORS = {"consistent": "#1b9e77", "inconsistent": "#d95f02", "unverifiable": "#999999"}
+
+
+def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatChart:
+    """Verdict counts, then each check's ratio of claim to reference on a log scale."""
+    t = LABELS[lang]
+    order = [t[v] for v in VERDICT_COLORS]
+    color = alt.Color("verdict:N", title=t["verdict"],
+                      scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())))
+    data = checks.select(
+        pl.format("{} · {}", "claim_id", "check").alias("claim"),
+        pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
+        pl.col("reason_zh" if lang == "zh" else "reason").alias("reason"), "ratio")
+    counts = data.group_by("verdict").len().rename({"len": "checks"})
+    bars = alt.Chart(counts).mark_bar().encode(
+        y=alt.Y("verdict:N", title=None, sort=order), x=alt.X("checks:Q", title=t["checks"]),
+        color=color, tooltip=[alt.Tooltip("verdict:N", title=t["verdict"]),
+                              alt.Tooltip("checks:Q", title=t["checks"])]
+    ).properties(width=520, height=alt.Step(24))
+    rated = data.filter(pl.col("ratio").is_not_null() & (pl.col("ratio") > 0))
+    dots = alt.Chart(rated).mark_circle(size=70).encode(
+        y=alt.Y("claim:N", title=None, sort=alt.EncodingSortField("ratio")),
+        x=alt.X("ratio:Q", title=t["ratio"], scale=alt.Scale(type="log")), color=color,
+        tooltip=[alt.Tooltip("claim:N", title=t["claim"]),
+                 alt.Tooltip("ratio:Q", title=t["ratio"], format=".2f"),
+                 alt.Tooltip("reason:N", title=t["reason"])]
+    ).properties(width=520, height=alt.Step(16))
+    one = alt.Chart(alt.Data(values=[{"ratio": 1}])).mark_rule(
+        strokeDash=[4, 4], color="#333").encode(x="ratio:Q")
+    count_text = ", ".join(f"{n} {v}" for v, n in counts.sort("verdict").iter_rows())
+    return alt.vconcat(bars, dots + one).properties(
+        title=t["fc_title"], description=t["fc_desc"].format(
+            n=data.height, counts=count_text, shown=rated.height))
+
+
 @dataclass(frozen=True)
 class Figure:
     """A named chart: how to build it from the tables, in a given language."""
@@ -331,6 +379,7 @@ FIGURES: tuple[Figure, ...] = (
            lambda d, lang: scaling_scatter(d["shares"], d["predictions"], lang)),
     Figure("london_shift", lambda d, lang: london_shift(d["claims"], d["reference"], lang)),
     Figure("growth_cases", lambda d, lang: growth_cases(d["claims"], d["reference"], lang)),
+    Figure("factcheck_overview", lambda d, lang: factcheck_overview(d["factcheck"], lang)),
 )
 
 

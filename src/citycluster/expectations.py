@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from citycluster import units
-from citycluster.schema import CONFIDENCE, QUALIFIERS
+from citycluster.schema import CONFIDENCE, LINK_USES, QUALIFIERS, RELATIONS
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -112,6 +112,22 @@ def membership_rules() -> list[Rule]:
     ]
 
 
+def links_rules() -> list[Rule]:
+    """Rules for the curated claim-to-reference links of the fact-check."""
+    return [
+        *_not_null(("claim_id", "ref_entity_id", "ref_metric", "use", "relation", "note")),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": [
+             "claim_id", "ref_entity_id", "ref_metric", "ref_year", "use"]},
+             "a link is listed once"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "relation", "value_set": list(RELATIONS)},
+             "relation is same, upper_bound, lower_bound, proxy or alternative"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "use", "value_set": list(LINK_USES)},
+             "use is value or year"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "compare_as",
+             "value_set": list(QUALIFIERS)}, "compare_as, where given, is a qualifier"),
+    ]
+
+
 def shares_rules() -> list[Rule]:
     """Rules for derived population and GDP shares."""
     return [
@@ -134,6 +150,10 @@ def cross_rules(tolerance: float) -> list[Rule]:
              "max_value": 1, "strict_max": True, "row_condition": 'check=="below_country"',
              "condition_parser": "pandas"},
              "an entity's population is below its country's"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "ratio", "min_value": 0,
+             "max_value": 0, "row_condition": 'check=="link_target"',
+             "condition_parser": "pandas"},
+             "a fact-check link names an existing claim and reference (entity and metric)"),
     ]
 
 

@@ -14,7 +14,7 @@ import polars as pl
 from citycluster import units
 from citycluster.publish import parquet_bytes
 from citycluster.rawcsv import read_raw_csv
-from citycluster.schema import CLAIMS, MEMBERSHIP, MEMBERSHIP_FILE, REFERENCE
+from citycluster.schema import CLAIMS, LINKS, LINKS_FILE, MEMBERSHIP, MEMBERSHIP_FILE, REFERENCE
 
 REFERENCE_DIR = "reference"
 
@@ -98,6 +98,13 @@ def read_membership(raw_dir: Path) -> pl.DataFrame:
     )
 
 
+def read_links(raw_dir: Path) -> pl.DataFrame:
+    """The curated claim-to-reference links the fact-check uses beside exact matches."""
+    df = read_raw_csv(raw_dir / LINKS_FILE, LINKS)
+    return df.with_columns(pl.col("ref_year").cast(pl.Int32)).with_row_index(
+        "source_row", offset=2)
+
+
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     """Parquet with statistics off, so identical tables give identical bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +122,7 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
     reference = read_reference(raw_dir)
     membership = read_membership(raw_dir)
     tables = {"claims": claims, "reference": reference, "membership": membership,
+              "links": read_links(raw_dir),
               "shares": build_shares(claims, reference, membership)}
     for old in staging_dir.glob("*.parquet"):
         old.unlink()

@@ -46,8 +46,9 @@ STEPS: tuple[Step, ...] = (
     Step("01_ingest"),
     Step("02_validate"),
     Step("03_model"),
-    Step("04_figures"),
-    Step("05_report", per_language=True, renders_html=True),
+    Step("04_factcheck"),
+    Step("05_figures"),
+    Step("06_report", per_language=True, renders_html=True),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 

@@ -1,6 +1,6 @@
 """The narrative report: prose bound to computed values, in Chinese and English, offline.
 
-The 05_report notebook displays HTML fragments built here; nbconvert then turns the executed
+The 06_report notebook displays HTML fragments built here; nbconvert then turns the executed
 notebook into a page with no code shown, through a template that loads nothing from the network.
 Every string that comes from data passes through Jinja2's autoescaping.
 """
@@ -14,8 +14,12 @@ from typing import Any
 
 import jinja2
 import polars as pl
+from markupsafe import Markup
 
+from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
 from citycluster.publish import write_text_atomic
+
+__all__ = ["BASE_UNITS", "interval", "num", "pct", "quantity"]  # re-exported for notebooks
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = jinja2.Environment(
@@ -71,6 +75,23 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_scaling": "Provinces on logarithmic axes with the fitted power law.",
         "figure_london": "Population change around London, article and census.",
         "figure_growth": "The growth cases by year; each panel has its own scale.",
+        "factcheck_title": "Fact-check",
+        "fc_intro": "Each of the {n_claims} claims was compared with the independent figures: "
+                    "{consistent} consistent, {inconsistent} inconsistent, {unverifiable} "
+                    "unverifiable. {n_cross} more checks compare claims with each other "
+                    "(implied shares, member counts).",
+        "fc_rules": "An exact figure may differ from its reference by {rounding} (references are "
+                    "rounded too), an approximate one by {approx} more; a reference more than "
+                    "{gap} years from the claim cannot confirm it.",
+        "fc_inconsistent": "The inconsistent ones:",
+        "fc_filter": "Filter", "fc_verdict": "Verdict", "fc_all": "all",
+        "fc_table": "Every check (click a column to sort)",
+        "figure_factcheck": "Verdicts, and the ratio of each claim to its reference.",
+        "table_check": "Check", "table_claimed": "Claimed", "table_reference": "Reference",
+        "table_verdict": "Verdict", "table_reason": "Reason", "table_ratio": "Claim ÷ ref.",
+        "consistent": "consistent", "inconsistent": "inconsistent",
+        "unverifiable": "unverifiable", "direct": "direct", "implied_share": "implied share",
+        "member_count": "member count",
         "caveats_title": "Caveats",
         "caveat_boundary": "Cluster shares computed from whole provinces overstate clusters "
                            "that the planning documents define by cities.",
@@ -136,6 +157,20 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_scaling": "对数坐标下的各省数据及拟合的幂律曲线。",
         "figure_london": "伦敦周边的人口变化:文章数字与人口普查数字。",
         "figure_growth": "各增长案例的逐年数字;每个分图使用各自的刻度。",
+        "factcheck_title": "事实核查",
+        "fc_intro": "文章的{n_claims}项说法均与独立数字作了对照:{consistent}项相符,"
+                    "{inconsistent}项不符,{unverifiable}项无法核实。另有{n_cross}项核查比较了说法之间的关系(推算的比重、"
+                    "成员城市数)。",
+        "fc_rules": "准确数字与参考值可相差{rounding}(参考值本身也经过取整),约数可再多相差{approx};"
+                    "与文章年份相差超过{gap}年的参考值不能用来证实。",
+        "fc_inconsistent": "不符的说法:",
+        "fc_filter": "筛选", "fc_verdict": "结论", "fc_all": "全部",
+        "fc_table": "全部核查项(点击列名排序)",
+        "figure_factcheck": "核查结论,以及各项说法与参考值之比。",
+        "table_check": "核查", "table_claimed": "文章说法", "table_reference": "参考数据",
+        "table_verdict": "结论", "table_reason": "理由", "table_ratio": "说法÷参考",
+        "consistent": "相符", "inconsistent": "不符", "unverifiable": "无法核实",
+        "direct": "直接", "implied_share": "推算比重", "member_count": "成员数",
         "caveats_title": "局限",
         "caveat_boundary": "以整省数据计算的城市群比重,会高估按城市界定的城市群。",
         "caveat_small": "{n_models}个已拟合模型中有{n_small}个样本少于10个点,只能作为描述,"
@@ -165,12 +200,7 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {"primary": "一手来源", "secondary": "二手来源", "recalled": "凭记忆,未核对",
            "supporting_rate": "配套率", "output": "产值"},
 }
-SECTIONS = ("claims", "data", "validation", "models", "cases", "caveats")
-BASE_UNITS = {"en": {"CNY": "CNY", "USD": "USD", "persons": "people", "km": "km",
-                     "km2": "km²", "hours": "h", "count": "", "ratio": "×", "exponent": ""},
-              "zh": {"CNY": "元", "USD": "美元", "persons": "人", "km": "公里",
-                     "km2": "平方公里", "hours": "小时", "count": "", "ratio": "倍",
-                     "exponent": ""}}
+SECTIONS = ("claims", "data", "validation", "models", "cases", "factcheck", "caveats")
 
 
 def text(lang: str, key: str, **values: Any) -> str:
@@ -178,40 +208,9 @@ def text(lang: str, key: str, **values: Any) -> str:
     return TEXT[lang][key].format(**values)
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A share as a percentage: 0.4512 -> '45.1%'."""
-    return f"{x * 100:.{digits}f}%"
-
-
-def num(x: float, digits: int = 2) -> str:
-    """A number with thousands separators and fixed decimals."""
-    return f"{x:,.{digits}f}"
-
-
 def label(code: str, lang: str) -> str:
     """A code from the data (a confidence level, a metric) in words, else the code itself."""
     return LABELS[lang].get(code, code.replace("_", " "))
-
-
-def quantity(value: float | None, base_unit: str, lang: str) -> str:
-    """A normalised value for a reader: shares as %, years bare, others with separators."""
-    if value is None:
-        return ""
-    if base_unit == "fraction":
-        return f"{value * 100:,.2f}".rstrip("0").rstrip(".") + "%"
-    if base_unit == "year":
-        return str(int(value))
-    digits = 0 if float(value).is_integer() or abs(value) >= 100 else 2
-    unit = BASE_UNITS[lang].get(base_unit, base_unit)
-    return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
-
-
-def interval(low: float | None, high: float | None, digits: int = 3) -> str:
-    """``low – high`` with fixed decimals; an open end shows as an empty side."""
-    def fmt(v: float | None) -> str:
-        return "" if v is None else f"{v:,.{digits}f}"
-
-    return f"{fmt(low)} – {fmt(high)}"
 
 
 def reading(row: dict[str, Any], lang: str) -> str:
@@ -229,6 +228,36 @@ def section(id: str, title: str, paragraphs: Sequence[str],
     """One report section as HTML; every value is escaped."""
     return _ENV.get_template("summary.html.j2").render(
         id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
+
+
+def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str],
+                      figure_html: str) -> str:
+    """The fact-check section: summary, the inconsistent claims, the chart, and a table a
+    reader can sort and filter offline (plain HTML first; a small script adds the controls)."""
+    t = TEXT[lang]
+    reason = "reason_zh" if lang == "zh" else "reason"
+    name = "entity_zh" if lang == "zh" else "entity"
+    rows = []
+    for r in checks.sort("claim_id", "check").iter_rows(named=True):
+        ratio = r["ratio"]
+        rows.append({"verdict": r["verdict"], "cells": [
+            {"text": r["claim_id"], "sort": None, "num": False},
+            {"text": t.get(r["check"], r["check"]), "sort": None, "num": False},
+            {"text": r[name], "sort": None, "num": False},
+            {"text": r["claimed"], "sort": None, "num": False},
+            {"text": t[r["verdict"]], "sort": None, "num": False},
+            {"text": "" if ratio is None else f"{ratio:.2f}",
+             "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
+            {"text": r[reason], "sort": None, "num": False},
+        ]})
+    inconsistent = [{"id": r["claim_id"], "reason": r[reason]} for r in checks.filter(
+        pl.col("verdict") == "inconsistent").sort("claim_id").iter_rows(named=True)]
+    header = [t["table_id"], t["table_check"], t["table_entity"], t["table_claimed"],
+              t["table_verdict"], t["table_ratio"], t["table_reason"]]
+    return _ENV.get_template("factcheck.html.j2").render(
+        title=t["factcheck_title"], paragraphs=[*paragraphs, t["fc_inconsistent"]],
+        inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
+        verdicts=[(v, t[v]) for v in ("consistent", "inconsistent", "unverifiable")], t=t)
 
 
 def header(lang: str, languages: Sequence[str]) -> str:

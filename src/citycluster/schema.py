@@ -52,6 +52,19 @@ MEMBERSHIP = TableSchema(
     key=("cluster_id", "member_zh", "planning_document"),
 )
 
+LINKS = TableSchema(
+    name="factcheck_links",
+    columns=("claim_id", "ref_entity_id", "ref_metric", "ref_year", "use", "relation",
+             "compare_as", "note"),
+    required=("claim_id", "ref_entity_id", "ref_metric", "use", "relation", "note"),
+    numeric=("ref_year",),
+    key=("claim_id", "ref_entity_id", "ref_metric", "ref_year", "use"),
+)
+#: How a linked reference relates to the claimed quantity (see data/raw/README.md).
+RELATIONS = ("same", "upper_bound", "lower_bound", "proxy", "alternative")
+LINK_USES = ("value", "year")
+LINKS_FILE = "factcheck_links.csv"
+
 QUALIFIERS = ("approx", "gt", "lt", "ge", "le", "eq")
 CONFIDENCE = ("primary", "secondary", "recalled")
 MEMBERSHIP_FILE = "cluster_membership.csv"

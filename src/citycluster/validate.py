@@ -16,9 +16,10 @@ import polars as pl
 from citycluster import expectations as ex
 from citycluster.publish import fresh_sibling, swap_directory
 
-STAGED_TABLES = ("claims", "reference", "membership", "shares")
+STAGED_TABLES = ("claims", "reference", "membership", "links", "shares")
 RAW_FILES = {"claims": "data/raw/claims.csv", "reference": "data/raw/reference/*.csv",
              "membership": "data/raw/reference/cluster_membership.csv",
+             "links": "data/raw/factcheck_links.csv",
              "shares": "derived shares (data/staging/shares.parquet)",
              "cross_table": "rules across tables"}
 
@@ -78,7 +79,18 @@ def cross_checks(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
         (pl.col("ref_id") + " " + pl.col("entity_id")).alias("subject"),
         pl.lit(None, dtype=pl.Float64).alias("relative_gap"),
         (pl.col("value_base") / pl.col("national")).alias("ratio"))
-    return pl.concat([sums, below])
+    links = tables["links"]
+    known_claims = set(tables["claims"]["claim_id"])
+    known_refs = set(ref.select("entity_id", "metric").iter_rows())
+    link_rows = pl.DataFrame([{
+        "check": "link_target",
+        "subject": (f"row {r['source_row']} {r['claim_id']} -> "
+                    f"{r['ref_entity_id']}/{r['ref_metric']}"),
+        "relative_gap": None,
+        "ratio": 0.0 if (r["claim_id"] in known_claims
+                         and (r["ref_entity_id"], r["ref_metric"]) in known_refs) else 1.0,
+    } for r in links.iter_rows(named=True)], schema=sums.schema)
+    return pl.concat([sums, below, link_rows])
 
 
 def audit(staging: Path, paragraphs: list[str], province_sum_tolerance: float,
@@ -89,6 +101,7 @@ def audit(staging: Path, paragraphs: list[str], province_sum_tolerance: float,
         "claims": (tables["claims"], ex.claims_rules(paragraphs), "claim_id"),
         "reference": (tables["reference"], ex.reference_rules(), "ref_id"),
         "membership": (tables["membership"], ex.membership_rules(), "source_row"),
+        "links": (tables["links"], ex.links_rules(), "source_row"),
         "shares": (tables["shares"], ex.shares_rules(), "entity_id"),
         "cross_table": (cross_checks(tables), ex.cross_rules(province_sum_tolerance), "subject"),
     }

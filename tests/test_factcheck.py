@@ -1,0 +1,142 @@
+"""Fact-check rules on hand-made claims: each verdict, and the edges of each qualifier."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from citycluster import factcheck as fc
+
+EXACT = fc.Tolerances(approx=0.05, rounding=0.0, max_year_gap=2, stale_years=5)
+LOOSE = fc.Tolerances(approx=0.05, rounding=0.02, max_year_gap=2, stale_years=5)
+
+
+def claim(value: float, qualifier: str = "eq", year: int | None = 2023,
+          unit: str = "persons") -> dict:
+    return {"claim_id": "C900", "paragraph": "P001", "entity_id": "x", "entity_en": "X",
+            "entity_zh": "甲", "metric": "population", "printed": str(value), "country": "CHN",
+            "value_base": value, "base_unit": unit, "qualifier": qualifier, "year": year}
+
+
+def ref(value: float, year: int | None = 2023, relation: str = "same", ref_id: str = "R1",
+        unit: str = "persons") -> fc.Candidate:
+    return fc.Candidate(ref_id, value, year, unit, relation, "primary", "publisher, table",
+                        "X", "甲")
+
+
+@pytest.mark.parametrize(("qualifier", "value", "reference", "verdict"), [
+    ("eq", 100, 100, "consistent"),
+    ("eq", 100, 100.5, "inconsistent"),          # exact means exact when rounding is 0
+    ("gt", 100, 100, "inconsistent"),            # "more than 100" excludes 100
+    ("gt", 100, 100.01, "consistent"),
+    ("ge", 100, 100, "consistent"),
+    ("ge", 100, 99.99, "inconsistent"),
+    ("lt", 100, 100, "inconsistent"),
+    ("lt", 100, 99.99, "consistent"),
+    ("le", 100, 100, "consistent"),
+    ("le", 100, 100.01, "inconsistent"),
+    ("approx", 100, 105, "consistent"),          # the edge of ±5% is inside
+    ("approx", 100, 95, "consistent"),
+    ("approx", 100, 105.01, "inconsistent"),
+    ("approx", 100, 94.99, "inconsistent"),
+])
+def test_qualifier_edges(qualifier: str, value: float, reference: float, verdict: str) -> None:
+    outcome = fc.judge(claim(value, qualifier), [ref(reference)], EXACT)
+    assert outcome.verdict == verdict, outcome.reason_en
+
+
+def test_rounding_tolerance_widens_the_reference() -> None:
+    assert fc.judge(claim(211), [ref(214.85)], LOOSE).verdict == "consistent"   # 1.8% off
+    assert fc.judge(claim(211), [ref(216)], LOOSE).verdict == "inconsistent"    # 2.3% off
+    assert fc.judge(claim(100, "gt"), [ref(100)], LOOSE).verdict == "consistent"
+
+
+def test_years_are_compared_exactly() -> None:
+    year = claim(2021, "eq", year=None, unit="year")
+    out = fc.judge(year, [ref(2023, year=2023, unit="year")], LOOSE)
+    assert out.verdict == "inconsistent"
+    alt = ref(2021, year=2021, relation="alternative", ref_id="R2", unit="year")
+    out = fc.judge(year, [ref(2023, year=2023, unit="year"), alt], LOOSE)
+    assert "It matches" in out.reason_en and "R2" in out.reason_en
+
+
+def test_nearest_year_is_used_and_the_gap_stated() -> None:
+    out = fc.judge(claim(100, year=2023), [ref(100, 2022), ref(50, 2010, ref_id="R2")], EXACT)
+    assert out.verdict == "consistent" and "a gap of 1 year" in out.reason_en
+    assert [r.ref_id for r in out.refs] == ["R1"]
+
+
+def test_a_reference_too_far_away_cannot_judge() -> None:
+    out = fc.judge(claim(100, year=2023), [ref(100, 2015)], EXACT)
+    assert out.verdict == "unverifiable" and "8 years" in out.reason_en
+
+
+def test_undated_claim_matching_only_an_old_figure() -> None:
+    stale = fc.judge(claim(22, year=None), [ref(22, 2009), ref(14, 2019, ref_id="R2")], EXACT)
+    assert stale.verdict == "inconsistent" and "out of date" in stale.reason_en
+    recent = fc.judge(claim(24, year=None), [ref(24, 2022), ref(26, 2025, ref_id="R2")], EXACT)
+    assert recent.verdict == "consistent" and "differs" in recent.reason_en
+
+
+def test_several_references_of_one_year_span_a_range() -> None:
+    both = [ref(135, 2023), ref(175, 2023, ref_id="R2")]
+    assert fc.judge(claim(150), both, EXACT).verdict == "consistent"
+    assert fc.judge(claim(16), both, EXACT).verdict == "inconsistent"
+
+
+def test_bounds_can_only_contradict() -> None:
+    upper = ref(0.54, relation="upper_bound", unit="fraction")
+    below = fc.judge(claim(0.45, "approx", unit="fraction"), [upper], EXACT)
+    assert below.verdict == "unverifiable" and "cannot confirm" in below.reason_en
+    above = fc.judge(claim(0.60, "eq", unit="fraction"), [upper], EXACT)
+    assert above.verdict == "inconsistent" and "upper bound" in above.reason_en
+    lower = ref(0.207, relation="lower_bound", unit="fraction")
+    assert fc.judge(claim(0.15, unit="fraction"), [lower], EXACT).verdict == "inconsistent"
+
+
+def test_proxies_are_reported_not_judged() -> None:
+    out = fc.judge(claim(3000), [ref(63, relation="proxy")], EXACT)
+    assert out.verdict == "unverifiable" and "related figure" in out.reason_en
+
+
+def test_no_reference_and_other_units_are_unverifiable() -> None:
+    assert fc.judge(claim(1), [], EXACT).reason_en.startswith("No independent figure")
+    out = fc.judge(claim(1), [ref(1, unit="km")], EXACT)
+    assert out.verdict == "unverifiable" and "other units" in out.reason_en
+
+
+def test_reasons_exist_in_both_languages() -> None:
+    out = fc.judge(claim(65e6, year=None), [ref(50.24e6, 2022)], EXACT)
+    assert "65 million people" in out.reason_en and "50.24 million people" in out.reason_en
+    assert "6,500万人" in out.reason_zh and "5,024万人" in out.reason_zh
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows)
+
+
+def test_implied_share_and_member_count_checks() -> None:
+    claims = frame([{**claim(65e6, year=None), "country": "USA", "entity_id": "us_b"},
+                    {**claim(20, year=None, unit="count"), "claim_id": "C901",
+                     "metric": "count_cities", "entity_id": "cn_yrd"}])
+    reference = frame([
+        {"ref_id": "N1", "entity_id": "us", "entity_en": "US", "entity_zh": "美国",
+         "entity_type": "country", "country": "USA", "metric": "population", "year": 2023,
+         "value_base": 335e6, "base_unit": "persons", "confidence": "primary",
+         "source_publisher": "p", "source_document": "d"},
+        {"ref_id": "F1", "entity_id": "us_b", "entity_en": "B", "entity_zh": "乙",
+         "entity_type": "city_cluster", "country": "USA", "metric": "pop_share", "year": None,
+         "value_base": 0.17, "base_unit": "fraction", "confidence": "secondary",
+         "source_publisher": "p", "source_document": "d"}])
+    shares_rows = fc.implied_share_checks(claims, reference, EXACT)
+    assert len(shares_rows) == 1 and shares_rows[0]["verdict"] == "inconsistent"
+    assert "19.4" in shares_rows[0]["reason"]
+    membership = frame([{"cluster_id": "cn_yrd", "member_level": "city",
+                         "planning_document": "plan", "document_year": 2016,
+                         "confidence": "secondary"}] * 26
+                       + [{"cluster_id": "cn_yrd", "member_level": "province",
+                           "planning_document": "outline", "document_year": 2019,
+                           "confidence": "secondary"}] * 4)
+    counts = fc.member_count_checks(claims, membership, EXACT)
+    assert len(counts) == 1 and counts[0]["verdict"] == "inconsistent"
+    assert "26" in counts[0]["reason"] and "outline" not in counts[0]["reason"]
