@@ -60,13 +60,9 @@ def readable(value: float | None, base_unit: str, lang: str) -> str:
         return ""
     if base_unit not in ("CNY", "USD", "persons") or abs(value) < 1e4:
         return quantity(value, base_unit, lang)
-    for factor, word in _SCALES[lang]:
-        if abs(value) >= factor:
-            scaled = f"{value / factor:,.4g}" if abs(value / factor) < 1e4 else \
-                f"{value / factor:,.0f}"
-            break
-    else:
-        scaled, word = f"{value:,.0f}", ""
+    factor, word = next(((f, w) for f, w in _SCALES[lang] if abs(value) >= f), (1.0, ""))
+    scaled_value = value / factor
+    scaled = f"{scaled_value:,.4g}" if abs(scaled_value) < 1e4 else f"{scaled_value:,.0f}"
     if lang == "zh":
         return f"{scaled}{word}{BASE_UNITS['zh'][base_unit]}"
     unit = BASE_UNITS["en"][base_unit]
