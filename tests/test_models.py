@@ -224,3 +224,9 @@ def test_linkage_sample_takes_the_latest_figure_and_the_reference_premium() -> N
     assert got.height == 1
     row = got.row(0, named=True)
     assert (row["linkage"], row["linkage_claim"], row["premium"]) == (0.4, "C2", 1.2)
+
+
+def test_sample_names_known_to_the_cli_match_the_samples_module() -> None:
+    from citycluster.modelspec import SAMPLE_NAMES
+
+    assert tuple(samples.SAMPLES) == SAMPLE_NAMES

@@ -342,7 +342,7 @@ def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatCha
         pl.format("{} · {}", "claim_id", "check").alias("claim"),
         pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
         pl.col("reason_zh" if lang == "zh" else "reason").alias("reason"), "ratio")
-    counts = data.group_by("verdict").len().rename({"len": "checks"})
+    counts = data.group_by("verdict").len().rename({"len": "checks"}).sort("verdict")
     bars = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("verdict:N", title=None, sort=order), x=alt.X("checks:Q", title=t["checks"]),
         color=color, tooltip=[alt.Tooltip("verdict:N", title=t["verdict"]),

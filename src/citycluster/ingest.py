@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from citycluster import units
-from citycluster.publish import parquet_bytes
+from citycluster.publish import write_parquet_atomic
 from citycluster.rawcsv import read_raw_csv
 from citycluster.schema import CLAIMS, LINKS, LINKS_FILE, MEMBERSHIP, MEMBERSHIP_FILE, REFERENCE
 
@@ -106,9 +106,9 @@ def read_links(raw_dir: Path) -> pl.DataFrame:
 
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Parquet with statistics off, so identical tables give identical bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(parquet_bytes(df))
+    """Parquet with statistics off (identical tables give identical bytes), written atomically
+    so an interrupted ingest never leaves a half-written table for validation to read."""
+    write_parquet_atomic(df, path)
 
 
 def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict[str, pl.DataFrame]:

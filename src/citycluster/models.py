@@ -17,15 +17,18 @@ it should be read (n < 10, an interval that spans the null).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
+from citycluster.modelspec import ModelSpec, ModelSpecError, parse_specs
+
+__all__ = ["ModelSpec", "ModelSpecError", "parse_specs"]  # the specs live in modelspec
+
 SMALL_N = 10
-FAMILIES = ("share", "scaling", "linkage")
 TIDY_COLUMNS = ["model", "family", "sample", "formula", "term", "estimate", "std_error",
                 "ci_low", "ci_high", "interval", "p_value", "n", "r_squared", "cov_type",
                 "null_value", "boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks",
@@ -35,62 +38,8 @@ TIDY_SCHEMA = {c: pl.Float64 for c in TIDY_COLUMNS} | {
                            "cov_type", "max_cooks_label", "status", "warning")} | {"n": pl.Int64}
 
 
-class ModelSpecError(ValueError):
-    """A model specification that cannot mean anything: fix the parameters."""
-
-
 class ModelError(ValueError):
     """Data a well-formed model cannot be fitted on; the message says why."""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model from the ``models`` parameter."""
-
-    name: str
-    family: str
-    sample: str
-    formula: str
-    null: dict[str, float] = field(default_factory=dict)
-    key_term: str | None = None
-
-    @classmethod
-    def parse(cls, raw: Any, index: int, samples: tuple[str, ...]) -> ModelSpec:
-        """Check one entry of ``models``; the error names the entry and the key at fault."""
-        where = f"models[{index}]"
-        if not isinstance(raw, dict):
-            raise ModelSpecError(f"{where}: expected a mapping, got {raw!r}")
-        where = f"models[{index}] ({raw.get('name', 'unnamed')})"
-        required = {"name", "family", "sample", "formula"}
-        allowed = required | {"h0", "key_term"}
-        if missing := required - set(raw):
-            raise ModelSpecError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
-        if extra := set(raw) - allowed:
-            raise ModelSpecError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; "
-                                 f"allowed: {', '.join(sorted(allowed))}")
-        if raw["family"] not in FAMILIES:
-            raise ModelSpecError(f"{where}: family {raw['family']!r} is not one of "
-                                 f"{', '.join(FAMILIES)}")
-        if raw["sample"] not in samples:
-            raise ModelSpecError(f"{where}: sample {raw['sample']!r} is not one of "
-                                 f"{', '.join(samples)}")
-        if "~" not in str(raw["formula"]):
-            raise ModelSpecError(f"{where}: formula {raw['formula']!r} has no '~'")
-        null = raw.get("h0") or {}
-        if not isinstance(null, dict) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in null.values()):
-            raise ModelSpecError(f"{where}: h0 must map terms to numbers, got {null!r}")
-        return cls(str(raw["name"]), raw["family"], raw["sample"], str(raw["formula"]),
-                   {str(k): float(v) for k, v in null.items()}, raw.get("key_term"))
-
-
-def parse_specs(raw: list[Any], samples: tuple[str, ...]) -> list[ModelSpec]:
-    """All model specs, checked; names must be unique because they key every output row."""
-    specs = [ModelSpec.parse(r, i, samples) for i, r in enumerate(raw)]
-    names = [s.name for s in specs]
-    if dupes := sorted({n for n in names if names.count(n) > 1}):
-        raise ModelSpecError(f"models: duplicate name(s) {', '.join(dupes)}")
-    return specs
 
 
 @dataclass

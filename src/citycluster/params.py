@@ -104,12 +104,16 @@ def load_params(
 
 def check_structured(params: Mapping[str, Any]) -> None:
     """Check the model and trend specs before any step runs, so a typo fails in a second."""
-    from citycluster.models import ModelSpecError, parse_specs
-    from citycluster.samples import SAMPLES
-    from citycluster.trends import TrendError, TrendSpec
+    from citycluster.modelspec import (
+        SAMPLE_NAMES,
+        ModelSpecError,
+        TrendError,
+        TrendSpec,
+        parse_specs,
+    )
 
     try:
-        parse_specs(params.get("models", []), tuple(SAMPLES))
+        parse_specs(params.get("models", []), SAMPLE_NAMES)
         for i, raw in enumerate(params.get("trends", [])):
             TrendSpec.parse(raw, i)
     except (ModelSpecError, TrendError) as exc:

@@ -18,37 +18,68 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from citycluster import provenance
+from citycluster.cache import RECORD as CACHE_RECORD
+from citycluster.cache import (
+    Cache,
+    StepKey,
+    code_digest,
+    file_digest,
+    files_digest,
+    params_digest,
+    reason_to_run,
+)
 from citycluster.params import ParameterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
 KERNEL = "python3"
-BUILD = Path("build")
+
+
+Pattern = tuple[str, str]  # (parameter naming a folder, glob inside it; {lang} is filled in)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One notebook of the chain; ``per_language`` steps run once per report language."""
+    """One notebook of the chain; ``per_language`` steps run once per report language.
+
+    ``inputs`` and ``outputs`` name the files the step reads and writes, for the cache: a step
+    whose inputs, notebook, code, parameters and lock are unchanged, and whose outputs are still
+    as it left them, is skipped.
+    """
 
     name: str
     per_language: bool = False
     renders_html: bool = False
+    inputs: tuple[Pattern, ...] = ()
+    outputs: tuple[Pattern, ...] = ()
 
     @property
     def notebook(self) -> str:
         return f"notebooks/{self.name}.ipynb"
 
 
+def _processed(*names: str) -> tuple[Pattern, ...]:
+    return tuple(("processed_dir", f"{n}.parquet") for n in names)
+
+
 STEPS: tuple[Step, ...] = (
-    Step("01_ingest"),
-    Step("02_validate"),
-    Step("03_model"),
-    Step("04_factcheck"),
-    Step("05_figures"),
-    Step("06_report", per_language=True, renders_html=True),
+    Step("01_ingest", inputs=(("raw_dir", "**/*"),), outputs=(("staging_dir", "*.parquet"),)),
+    Step("02_validate",
+         inputs=(("staging_dir", "*.parquet"), ("raw_dir", "article_paragraphs.csv")),
+         outputs=(*_processed("claims", "reference", "membership", "links", "shares"),
+                  ("reports_dir", "validation/summary.csv"))),
+    Step("03_model", inputs=_processed("claims", "reference", "shares"),
+         outputs=(("processed_dir", "model*.parquet"), ("reports_dir", "model*.csv"))),
+    Step("04_factcheck",
+         inputs=_processed("claims", "reference", "links", "shares", "membership"),
+         outputs=(*_processed("factcheck"), ("reports_dir", "factcheck.csv"))),
+    Step("05_figures",
+         inputs=_processed("shares", "model_predictions", "claims", "reference", "factcheck"),
+         outputs=(("reports_dir", "figures/*"),)),
+    Step("06_report", per_language=True, renders_html=True,
+         inputs=(("processed_dir", "*.parquet"), ("reports_dir", "validation/summary.csv")),
+         outputs=(("reports_dir", "report.{lang}.html"),)),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 
@@ -70,6 +101,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     reports_dir: Path | None = None
     executed_dir: Path | None = None
+    ran: dict[str, str] = field(default_factory=dict)       # label -> why it ran
+    skipped: dict[str, str] = field(default_factory=dict)   # label -> why it did not
 
 
 def lookup_step(name: str) -> Step:
@@ -93,11 +126,22 @@ def select_steps(until: str | None = None, only: Sequence[str] = ()) -> list[Ste
     return list(STEPS)
 
 
-def declared_parameters(notebook: Path) -> dict[str, Any]:
-    """The names a notebook's ``parameters`` cell declares (papermill's own reading of it)."""
-    import papermill as pm
+def declared_parameters(notebook: Path) -> list[str]:
+    """The names a notebook's ``parameters`` cell assigns, in order.
 
-    return dict(pm.inspect_notebook(str(notebook)))
+    Read with ``json`` and ``ast`` rather than papermill, whose import costs about a second:
+    the cache asks this for every step, and an up-to-date run should take well under a second.
+    """
+    import ast
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return [t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)]
+    return []
 
 
 def failure_summary(step: str, executed: Path, exc: Exception) -> str:
@@ -124,6 +168,8 @@ _ADDED_BY_PAPERMILL = {"injected-parameters", "papermill-error-cell-tag"}
 
 def _executed_cells(executed: Path) -> list:
     """The cells as executed (papermill adds error banners to the saved file afterwards)."""
+    import nbformat  # costs a second (jsonschema); only a failure needs it
+
     nb = nbformat.read(executed, as_version=4)
     return [c for c in nb.cells
             if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
@@ -203,24 +249,89 @@ def _kernel_environment(root: Path) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+def _files(patterns: Sequence[Pattern], dirs: dict[str, Path],
+           lang: str | None) -> list[tuple[str, Path]]:
+    out = []
+    for param, pattern in patterns:
+        base = dirs[param]
+        for path in sorted(base.glob(pattern.format(lang=lang))):
+            if path.is_file():
+                out.append((f"{param}/{path.relative_to(base).as_posix()}", path))
+    return out
+
+
+class _Planner:
+    """Decides, step by step, whether a step must run, from the cache and the files now."""
+
+    def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
+        self.root, self.params, self.cache, self.force = root, params, cache, force
+        self.code = code_digest(root / "src" / "citycluster")
+        lock = root / "requirements.lock"
+        self.lock = file_digest(lock) if lock.exists() else ""
+
+    def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
+        declared = declared_parameters(self.root / step.notebook)
+        injected = {k: self.params[k] for k in declared if k in self.params}
+        if lang is not None:
+            injected["lang"] = lang
+        return StepKey(notebook=file_digest(self.root / step.notebook), code=self.code,
+                       lock=self.lock, params=params_digest(injected),
+                       inputs=files_digest(_files(step.inputs, dirs, lang)))
+
+    def outputs(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[str, str]:
+        return {name: file_digest(path) for name, path in _files(step.outputs, dirs, lang)}
+
+    def reason(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> str | None:
+        label = step_label(step, lang)
+        return reason_to_run(self.cache.get(label), self.key(step, lang, dirs),
+                             self.outputs(step, lang, dirs), self.force)
+
+
+def step_label(step: Step, lang: str | None) -> str:
+    return step.name + (f" [{lang}]" if lang else "")
+
+
+def _dirs(params: dict[str, Any], root: Path, reports: Path) -> dict[str, Path]:
+    return {"raw_dir": resolve(params["raw_dir"], root),
+            "staging_dir": resolve(params["staging_dir"], root),
+            "processed_dir": resolve(params["processed_dir"], root), "reports_dir": reports}
+
+
 def run_chain(
     params: dict[str, Any],
     steps: Sequence[Step],
     *,
     echo: Callable[[str], None] = print,
     progress: bool | None = None,
+    force: bool = False,
 ) -> RunResult:
-    """Run ``steps`` in order, then publish reports and executed notebooks together."""
+    """Run the steps that are out of date, in order; then publish reports and executed
+    notebooks together. With nothing out of date, nothing is touched."""
     root = repo_root()
     _kernel_environment(root)
     progress = sys.stderr.isatty() if progress is None else progress
     reports = resolve(params["reports_dir"], root)
-    build = root / BUILD
+    build = resolve(params["build_dir"], root)
+    recover(reports)
+    cache = Cache(build / CACHE_RECORD)
+    planner = _Planner(root, params, cache, force)
+    result = RunResult(reports_dir=reports, executed_dir=reports / "executed")
+    plan = [(step, lang) for step in steps
+            for lang in (params["report_languages"] if step.per_language else [None])]
+
+    # Fast path: everything up to date, so no staging copy, no swap, nothing written.
+    first = next((i for i, (step, lang) in enumerate(plan)
+                  if planner.reason(step, lang, _dirs(params, root, reports))), None)
+    if first is None:
+        for step, lang in plan:
+            result.skipped[step_label(step, lang)] = "up to date"
+        echo("everything is up to date (use --force to rerun)")
+        return result
+
     executed_dir = build / "executed"
     if executed_dir.exists():
         shutil.rmtree(executed_dir)
     executed_dir.mkdir(parents=True)
-    recover(reports)
     # The staging copy lives in build/ and survives a failure, so the Data Docs and outputs a
     # failing run points at can still be opened.
     stage = build / "reports-stage"
@@ -231,27 +342,34 @@ def run_chain(
     else:
         stage.mkdir(parents=True)
     run_params = dict(params, reports_dir=str(stage))
+    dirs = _dirs(params, root, stage)
+    names = [s.name for s in steps]
 
-    result = RunResult()
-    for i, step in enumerate(steps, 1):
-        langs = params["report_languages"] if step.per_language else [None]
-        for lang in langs:
-            label = step.name + (f" [{lang}]" if lang else "")
-            echo(f"[{i}/{len(steps)}] {label} ...")
-            start = time.perf_counter()
-            if step.renders_html:
-                provenance.write(stage, provenance.collect(params, result.timings))
-            executed = execute_step(
-                step, run_params, executed_dir, lang=lang, progress=progress
-            )
-            if step.renders_html:
-                from citycluster.report import export_html
+    done: list[tuple[str, StepKey, Step, str | None]] = []
+    for step, lang in plan:
+        label = step_label(step, lang)
+        n = f"[{names.index(step.name) + 1}/{len(steps)}]"
+        why = planner.reason(step, lang, dirs)
+        if why is None:
+            result.skipped[label] = "up to date"
+            echo(f"{n} {label} up to date")
+            continue
+        echo(f"{n} {label} ... ({why})")
+        result.ran[label] = why
+        key = planner.key(step, lang, dirs)
+        start = time.perf_counter()
+        if step.renders_html:
+            provenance.write(stage, provenance.collect(params, result.timings))
+        executed = execute_step(step, run_params, executed_dir, lang=lang, progress=progress)
+        if step.renders_html:
+            from citycluster.report import export_html
 
-                export_html(executed, stage / f"report.{lang}.html")
-            took = time.perf_counter() - start
-            result.timings[label] = round(took, 2)
-            echo(f"[{i}/{len(steps)}] {label} done in {took:.1f} s")
-            _record_timings(build, result.timings, params)
+            export_html(executed, stage / f"report.{lang}.html")
+        took = time.perf_counter() - start
+        result.timings[label] = round(took, 2)
+        echo(f"{n} {label} done in {took:.1f} s")
+        _record_timings(build, result, params)
+        done.append((label, key, step, lang))
 
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"
@@ -259,16 +377,20 @@ def run_chain(
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, published_executed / nb.name)
     shutil.copy2(build / "run.json", stage / "run.json")
-    if any(step.renders_html for step in steps):
+    if any(step.renders_html for _, _, step, _ in done):
         from citycluster.report import write_index
 
         write_index(stage, params["report_languages"])
     swap_directory(stage, reports)
-    result.reports_dir = reports
-    result.executed_dir = reports / "executed"
+    # Only now, with the outputs published, may the cache say these steps are done.
+    final = _dirs(params, root, reports)
+    for label, key, step, lang in done:
+        cache.put(label, key, planner.outputs(step, lang, final))
+    cache.save()
     return result
 
 
-def _record_timings(build: Path, timings: dict[str, float], params: dict[str, Any]) -> None:
-    record = {"timings_s": timings, "params": params}
+def _record_timings(build: Path, result: RunResult, params: dict[str, Any]) -> None:
+    record = {"timings_s": result.timings, "ran": result.ran, "skipped": result.skipped,
+              "params": params}
     write_text_atomic(build / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")

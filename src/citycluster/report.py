@@ -324,7 +324,9 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     )
     # The notebook's own markdown explains the notebook to a researcher; the reader's page is
     # made only of the outputs the code cells display.
-    nb.cells = [c for c in nb.cells if c.cell_type == "code"]
+    nb.cells = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
+    for i, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
+        cell["id"] = f"cell-{i:02d}"
     nb.metadata["title"] = TEXT.get(lang, TEXT["en"])["title"]
     body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(out, body)

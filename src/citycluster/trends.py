@@ -8,30 +8,15 @@ of these rows hold those bounds, and ``interval`` says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from citycluster.modelspec import TrendError, TrendSpec
+
+__all__ = ["TrendError", "TrendSpec"]
+
 INTERVAL = "bounds implied by the wording"
-
-
-class TrendError(ValueError):
-    """A trend spec that names no usable pair of dated claims."""
-
-
-@dataclass(frozen=True)
-class TrendSpec:
-    entity_id: str
-    metric: str
-
-    @classmethod
-    def parse(cls, raw: Any, index: int) -> TrendSpec:
-        """A ``trends`` entry from the parameters; says which entry and key is wrong."""
-        if not isinstance(raw, dict) or set(raw) != {"entity_id", "metric"}:
-            raise TrendError(f"trends[{index}]: expected a mapping with exactly entity_id and "
-                             f"metric, got {raw!r}")
-        return cls(str(raw["entity_id"]), str(raw["metric"]))
 
 
 def _ratio_rate(num: float | None, den: float | None, years: int) -> float | None:

@@ -1,0 +1,87 @@
+"""Model and trend specifications from the parameters, checked without heavy imports.
+
+The command line checks every spec before a step starts, so a typo fails in a fraction of a
+second; this module therefore imports nothing but the standard library. Fitting lives in
+:mod:`citycluster.models` and :mod:`citycluster.trends`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FAMILIES = ("share", "scaling", "linkage")
+#: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
+SAMPLE_NAMES = ("provinces", "entities", "entities_reference", "clusters_cn", "linkage")
+
+
+class ModelSpecError(ValueError):
+    """A model specification that cannot mean anything: fix the parameters."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model from the ``models`` parameter."""
+
+    name: str
+    family: str
+    sample: str
+    formula: str
+    null: dict[str, float] = field(default_factory=dict)
+    key_term: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Any, index: int, samples: tuple[str, ...]) -> ModelSpec:
+        """Check one entry of ``models``; the error names the entry and the key at fault."""
+        where = f"models[{index}]"
+        if not isinstance(raw, dict):
+            raise ModelSpecError(f"{where}: expected a mapping, got {raw!r}")
+        where = f"models[{index}] ({raw.get('name', 'unnamed')})"
+        required = {"name", "family", "sample", "formula"}
+        allowed = required | {"h0", "key_term"}
+        if missing := required - set(raw):
+            raise ModelSpecError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
+        if extra := set(raw) - allowed:
+            raise ModelSpecError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; "
+                                 f"allowed: {', '.join(sorted(allowed))}")
+        if raw["family"] not in FAMILIES:
+            raise ModelSpecError(f"{where}: family {raw['family']!r} is not one of "
+                                 f"{', '.join(FAMILIES)}")
+        if raw["sample"] not in samples:
+            raise ModelSpecError(f"{where}: sample {raw['sample']!r} is not one of "
+                                 f"{', '.join(samples)}")
+        if "~" not in str(raw["formula"]):
+            raise ModelSpecError(f"{where}: formula {raw['formula']!r} has no '~'")
+        null = raw.get("h0") or {}
+        if not isinstance(null, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in null.values()):
+            raise ModelSpecError(f"{where}: h0 must map terms to numbers, got {null!r}")
+        return cls(str(raw["name"]), raw["family"], raw["sample"], str(raw["formula"]),
+                   {str(k): float(v) for k, v in null.items()}, raw.get("key_term"))
+
+
+def parse_specs(raw: list[Any], samples: tuple[str, ...]) -> list[ModelSpec]:
+    """All model specs, checked; names must be unique because they key every output row."""
+    specs = [ModelSpec.parse(r, i, samples) for i, r in enumerate(raw)]
+    names = [s.name for s in specs]
+    if dupes := sorted({n for n in names if names.count(n) > 1}):
+        raise ModelSpecError(f"models: duplicate name(s) {', '.join(dupes)}")
+    return specs
+
+
+class TrendError(ValueError):
+    """A trend spec that names no usable pair of dated claims."""
+
+
+@dataclass(frozen=True)
+class TrendSpec:
+    entity_id: str
+    metric: str
+
+    @classmethod
+    def parse(cls, raw: Any, index: int) -> TrendSpec:
+        """A ``trends`` entry from the parameters; says which entry and key is wrong."""
+        if not isinstance(raw, dict) or set(raw) != {"entity_id", "metric"}:
+            raise TrendError(f"trends[{index}]: expected a mapping with exactly entity_id and "
+                             f"metric, got {raw!r}")
+        return cls(str(raw["entity_id"]), str(raw["metric"]))
