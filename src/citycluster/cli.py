@@ -51,3 +51,52 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
         for html in sorted(reports.glob("report.*.html")):
             click.echo(f"report: {html}")
         click.echo(f"executed notebooks: {result.executed_dir}")
+
+
+@main.command()
+@click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="YAML mapping of parameter names to lists of values "
+              "(default: params/sweep.yaml).")
+@click.option("-g", "grid_items", multiple=True, metavar="NAME=[V1, V2]",
+              help="One grid dimension (repeatable); the list is read as YAML.")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="YAML file of overrides shared by every run.")
+@click.option("--jobs", default=2, show_default=True, help="Runs at a time (processes).")
+@click.option("--out", default="sweeps", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the runs and the index (relative to the repository).")
+@click.option("--until", metavar="STEP", help="Run each combination up to this step.")
+def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path | None,
+          jobs: int, out: Path, until: str | None) -> None:
+    """Run the chain for every combination of a parameter grid, in parallel."""
+    import yaml
+
+    from citycluster import sweep as sw
+    from citycluster.params import parse_assignment
+    from citycluster.paths import repo_root, resolve
+
+    try:
+        grid: dict = {}
+        if grid_file is not None or not grid_items:
+            path = grid_file or repo_root() / "params" / "sweep.yaml"
+            grid.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        for item in grid_items:
+            name, values = parse_assignment(item)
+            grid[name] = values
+        base = {}
+        if params_file is not None:
+            base = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+        if until:
+            select_steps(until)
+        folder = resolve(str(out))
+        runs = sw.plan(grid, folder, base)
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"sweep: {len(runs)} run(s), {jobs} at a time, into {folder}")
+    sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo)
+    index = sw.write_index(runs, folder)
+    click.echo(f"index: {index} and {index.with_suffix('.html')}")
+    failed = [r.run_id for r in runs if r.returncode != 0]
+    if failed:
+        click.secho(f"{len(failed)} run(s) failed: {', '.join(failed)} (see run.log in each)",
+                    fg="red", err=True)
+        sys.exit(1)
