@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lab lint lock clean help system-deps
+.PHONY: report test lab lint lock clean help system-deps bench
 
 help:
 	@echo "make report   run the notebook chain (papermill) and render the HTML reports"
 	@echo "make test     run the whole test suite"
+	@echo "make bench    the benchmark harness: measures and prints (never asserts)"
 	@echo "make lab      JupyterLab on the project's environment"
 	@echo "make lint     ruff on src/ and tests/"
 	@echo "make lock     recompile requirements.lock from requirements.in"
@@ -43,11 +44,14 @@ report: $(STAMP) system-deps
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
+bench: $(STAMP) system-deps
+	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests scripts benchmarks
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --generate-hashes \

@@ -429,16 +429,33 @@ def export(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
     spec = themed(chart).to_dict()
     paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.png"]
     write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
-    write_text_atomic(paths[1], vlc.vegalite_to_svg(spec))
-    write_bytes_atomic(paths[2], vlc.vegalite_to_png(spec, scale=2))
+    svg = vlc.vegalite_to_svg(spec)
+    write_text_atomic(paths[1], svg)
+    write_bytes_atomic(paths[2], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
     return paths
 
 
 def vega_bundle_html() -> str:
-    """The Vega libraries as one inline script, scoped so two charts on a page cannot clash."""
+    """The Vega libraries as one inline script, scoped so two charts on a page cannot clash.
+
+    vl-convert takes about two seconds to assemble the bundle, in every kernel that asks; the
+    result depends only on the vl-convert and Vega-Lite versions, so it is kept in ``build/``.
+    """
     import vl_convert as vlc
 
-    bundle = vlc.javascript_bundle(vl_version=_vl_version())
+    from citycluster.paths import repo_root
+    from citycluster.publish import write_text_atomic
+
+    version = _vl_version()
+    cached = repo_root() / "build" / f"vega-bundle-{vlc.__version__}-{version}.js"
+    try:
+        bundle = cached.read_text(encoding="utf-8")
+    except OSError:
+        bundle = vlc.javascript_bundle(vl_version=version)
+        try:
+            write_text_atomic(cached, bundle)
+        except OSError:
+            pass  # a read-only checkout just rebuilds the bundle each time
     bundle = bundle.replace("</script", "<\\/script")
     return f"<script>(function(){{\n{bundle}\n}})();</script>"
 

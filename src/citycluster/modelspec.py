@@ -12,7 +12,8 @@ from typing import Any
 
 FAMILIES = ("share", "scaling", "linkage")
 #: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
-SAMPLE_NAMES = ("provinces", "entities", "entities_reference", "clusters_cn", "linkage")
+SAMPLE_NAMES = ("provinces", "entities", "entities_reference", "clusters_cn", "linkage",
+                "reference_panel")
 
 
 class ModelSpecError(ValueError):

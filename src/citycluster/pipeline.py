@@ -374,6 +374,11 @@ def run_chain(
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"
     published_executed.mkdir(exist_ok=True)
+    current = {f"{s.name}.{code}.ipynb" if s.per_language else f"{s.name}.ipynb"
+               for s in STEPS for code in params["report_languages"]}
+    for old in published_executed.glob("*.ipynb"):
+        if old.name not in current:  # a renamed or removed step, or a dropped language
+            old.unlink()
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, published_executed / nb.name)
     shutil.copy2(build / "run.json", stage / "run.json")

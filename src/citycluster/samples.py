@@ -18,12 +18,14 @@ LINKAGE_METRICS = ("internal_trade_share", "industry_linkage", "supporting_rate"
 UNION_OF_CLUSTERS = "cn_big5"
 
 
-def provinces(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def provinces(shares: pl.DataFrame, claims: pl.DataFrame,
+              reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """China's 31 provinces (2023): the one sample with enough rows for a real fit."""
     return shares.filter(pl.col("entity_type") == "province")
 
 
-def entities(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def entities(shares: pl.DataFrame, claims: pl.DataFrame,
+             reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every non-province pair, from the article and from references.
 
     An entity can appear twice (the article's pair and a reference pair), so the rows are not
@@ -32,16 +34,18 @@ def entities(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
     return shares.filter(pl.col("entity_type") != "province")
 
 
-def entities_reference(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def entities_reference(shares: pl.DataFrame, claims: pl.DataFrame,
+                       reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """Non-province pairs built from reference statistics only, one row per entity.
 
     The union of the five clusters (``cn_big5``) is left out: its members are already rows.
     """
-    return entities(shares, claims).filter(pl.col("origin") == "reference",
+    return entities(shares, claims, reference).filter(pl.col("origin") == "reference",
                                            pl.col("entity_id") != UNION_OF_CLUSTERS)
 
 
-def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame,
+                reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """Chinese clusters and cities with absolute GDP in yuan, for a scaling fit across them.
 
     The union of the five clusters (``cn_big5``) is left out: it would count its members twice.
@@ -52,7 +56,8 @@ def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
                          pl.col("gdp").is_not_null(), pl.col("population").is_not_null())
 
 
-def linkage(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def linkage(shares: pl.DataFrame, claims: pl.DataFrame,
+            reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """Entities with both an industry-linkage figure (latest year) and a premium.
 
     The premium prefers the reference pair over the article's, so a claim is not explained by
@@ -73,19 +78,41 @@ def linkage(shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
     return link.join(premium, on="entity_id", how="inner")
 
 
-SAMPLES: dict[str, Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]] = {
+def reference_panel(shares: pl.DataFrame, claims: pl.DataFrame,
+                    reference: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every city-year in the references with both population and GDP, one row each.
+
+    Not used by the default models (the references hold few such city-years); it exists for
+    panels a researcher adds to ``data/raw/reference/``, and for the benchmark's scale run.
+    """
+    if reference is None:
+        raise KeyError("the reference_panel sample needs the reference table")
+    rows = reference.filter(pl.col("entity_type") == "city",
+                            pl.col("metric").is_in(["population", "gdp"]),
+                            pl.col("year").is_not_null())
+    pop = rows.filter(pl.col("metric") == "population").select(
+        "entity_id", "year", pl.col("value_base").alias("population"))
+    gdp = rows.filter(pl.col("metric") == "gdp").select(
+        "entity_id", "year", pl.col("value_base").alias("gdp"), pl.col("base_unit").alias(
+            "currency"))
+    return pop.join(gdp, on=["entity_id", "year"], how="inner").sort("entity_id", "year")
+
+
+SAMPLES: dict[str, Callable[..., pl.DataFrame]] = {
     "provinces": provinces,
     "entities": entities,
     "entities_reference": entities_reference,
     "clusters_cn": clusters_cn,
     "linkage": linkage,
+    "reference_panel": reference_panel,
 }
 
 
-def build_sample(name: str, shares: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def build_sample(name: str, shares: pl.DataFrame, claims: pl.DataFrame,
+                 reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """The rows of sample ``name``; an unknown name lists the valid ones."""
     try:
         builder = SAMPLES[name]
     except KeyError:
         raise KeyError(f"unknown sample {name!r}; valid samples: {', '.join(SAMPLES)}") from None
-    return builder(shares, claims)
+    return builder(shares, claims, reference)

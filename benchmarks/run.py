@@ -1,0 +1,224 @@
+"""The benchmark harness: measures the chain on this machine and prints the figures.
+
+Run with ``make bench``. It never asserts: targets are printed beside the measurements.
+
+(a) cold chain: a fresh copy of the repository, ``citycluster run`` from nothing;
+(b) floor: the same notebooks (same kernels, same number of executions) reduced to their
+    parameters and import statements, run by papermill; and the ratio (a) / (b);
+(c) no-op rerun: ``citycluster run`` again on the copy from (a);
+(d) report sizes;
+(e) peak memory of the whole process tree (the CLI and its kernels) during (a), sampled;
+(f) scale run: a synthetic city-year panel of 100,000 rows added to the references, through
+    ingest, validation and models (with a scaling model on the panel), against the same three
+    steps on the real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from citycluster.pipeline import STEPS  # noqa: E402
+
+TARGETS = {"floor_ratio": 1.3, "noop_s": 1.0, "peak_gb": 1.5, "scale_ratio": 2.0,
+           "report_mb": 1.5}
+
+
+def copy_repo(dest: Path) -> Path:
+    """The tracked files only, as a new user's clone would have them."""
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            (dest / f).write_bytes(src.read_bytes())
+    return dest
+
+
+class PeakMemory:
+    """Samples the summed resident memory of a process and all its children."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            parent = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for p in [parent, *parent.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+            except psutil.NoSuchProcess:
+                break
+            self.peak = max(self.peak, total)
+            time.sleep(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def run_cli(root: Path, *args: str) -> tuple[float, int, str]:
+    """Wall time, peak memory (bytes) and output of one ``citycluster`` command."""
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "citycluster", *args], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    meter = PeakMemory(proc.pid)
+    out, _ = proc.communicate()
+    took = time.perf_counter() - start
+    peak = meter.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"citycluster {' '.join(args)} failed:\n{out}")
+    return took, peak, out
+
+
+def import_only(notebook: Path, dest: Path) -> Path:
+    """The notebook reduced to its parameters cell and its import statements."""
+    nb = nbformat.read(notebook, as_version=4)
+    keep, imports = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "parameters" in cell.metadata.get("tags", []):
+            keep.append(cell)
+            continue
+        tree = ast.parse(cell.source)
+        imports += [ast.get_source_segment(cell.source, n) for n in tree.body
+                    if isinstance(n, ast.Import | ast.ImportFrom)]
+    keep.append(nbformat.v4.new_code_cell("\n".join(imports)))
+    nb.cells = keep
+    nbformat.write(nb, dest)
+    return dest
+
+
+def floor(root: Path, languages: list[str]) -> float:
+    """Papermill over the import-only notebooks, as many executions as the chain makes."""
+    import papermill as pm
+
+    os.environ["CITYCLUSTER_ROOT"] = str(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        for step in STEPS:
+            slim = import_only(root / step.notebook, Path(tmp) / f"{step.name}.ipynb")
+            for _ in (languages if step.per_language else [None]):
+                pm.execute_notebook(str(slim), str(Path(tmp) / "out.ipynb"),
+                                    kernel_name="python3", progress_bar=False,
+                                    log_output=False, cwd=str(root / "notebooks"))
+        return time.perf_counter() - start
+
+
+def write_panel(raw: Path, rows: int = 100_000, seed: int = 7) -> Path:
+    """A synthetic city-year panel: population and GDP for rows/2 city-years, GDP ~ pop^1.1."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    years = 50
+    cities = rows // (2 * years)
+    pop = np.exp(rng.normal(13, 1, cities))
+    lines = ["ref_id,entity_id,entity_zh,entity_en,entity_type,country,metric,year,value,unit,"
+             "source_publisher,source_document,source_year,source_url,confidence,note"]
+    n = 0
+    for c in range(cities):
+        for y in range(years):
+            p = pop[c] * (1.01 ** y) * np.exp(rng.normal(0, 0.02))
+            g = 50_000 * p ** 1.1 * np.exp(rng.normal(0, 0.2)) / 1e8
+            for metric, value, unit in (("population", p / 1e4, "万人"), ("gdp", g, "亿元")):
+                n += 1
+                lines.append(f"SYN{n:06d},syn_{c:04d},合成{c},Synthetic city {c},city,SYN,"
+                             f"{metric},{1970 + y},{value:.4f},{unit},benchmark,synthetic "
+                             f"panel,2026,https://example.invalid/panel,recalled,synthetic")
+    path = raw / "reference" / "synthetic_panel.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def scale_params(root: Path) -> Path:
+    """The default models plus a scaling fit across the panel."""
+    import yaml
+
+    defaults = yaml.safe_load((root / "params" / "default.yaml").read_text(encoding="utf-8"))
+    models = [*defaults["models"], {"name": "scaling_panel", "family": "scaling",
+                                    "sample": "reference_panel",
+                                    "formula": "np.log(gdp) ~ np.log(population)"}]
+    path = root / "scale.yaml"
+    path.write_text(yaml.safe_dump({"models": models}), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
+        cold_root = copy_repo(Path(tmp) / "cold")
+        print("(a) cold chain ...", flush=True)
+        results["cold_s"], peak, _ = run_cli(cold_root, "run")
+        results["peak_gb"] = peak / 1e9
+        print("(b) floor: import-only notebooks ...", flush=True)
+        results["floor_s"] = floor(cold_root, ["zh", "en"])
+        results["floor_ratio"] = results["cold_s"] / results["floor_s"]
+        print("(c) no-op rerun ...", flush=True)
+        results["noop_s"], _, _ = run_cli(cold_root, "run")
+        for lang in ("zh", "en"):
+            results[f"report_{lang}_mb"] = (cold_root / "reports" /
+                                            f"report.{lang}.html").stat().st_size / 1e6
+        print("(f) scale run: 100,000-row panel through ingest, validation, models ...",
+              flush=True)
+        base_root = copy_repo(Path(tmp) / "base")
+        results["base3_s"], _, _ = run_cli(base_root, "run", "--until", "03_model")
+        scale_root = copy_repo(Path(tmp) / "scale")
+        write_panel(scale_root / "data" / "raw")
+        results["scale3_s"], scale_peak, _ = run_cli(
+            scale_root, "run", "--until", "03_model", "--params", str(scale_params(scale_root)))
+        results["scale_peak_gb"] = scale_peak / 1e9
+        results["scale_ratio"] = results["scale3_s"] / results["base3_s"]
+        timings = json.loads((cold_root / "build" / "run.json").read_text())["timings_s"]
+
+    t = TARGETS
+    print("\ncitycluster benchmark (this machine: "
+          f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB)")
+    print(f"(a) cold chain          {results['cold_s']:7.1f} s   "
+          + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    print(f"(b) floor (imports)     {results['floor_s']:7.1f} s   ratio "
+          f"{results['floor_ratio']:.2f}  (target <= {t['floor_ratio']})")
+    print(f"(c) no-op rerun         {results['noop_s']:7.2f} s   (target <= {t['noop_s']} s)")
+    print(f"(d) report sizes        zh {results['report_zh_mb']:.2f} MB, en "
+          f"{results['report_en_mb']:.2f} MB  (target <= {t['report_mb']} MB each)")
+    print(f"(e) peak memory         {results['peak_gb']:7.2f} GB  cold chain, process tree "
+          f"(target <= {t['peak_gb']} GB); scale run {results['scale_peak_gb']:.2f} GB")
+    print(f"(f) scale run (01-03)   {results['scale3_s']:7.1f} s   vs {results['base3_s']:.1f} s "
+          f"on the real data: ratio {results['scale_ratio']:.2f}  (target <= {t['scale_ratio']})")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
