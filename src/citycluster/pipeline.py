@@ -236,10 +236,40 @@ def execute_step(
             cwd=str(notebook.parent),
             progress_bar=progress,
             log_output=False,
+            **_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise StepFailed(step.name, failure_summary(step.name, executed, exc), executed) from exc
     return executed
+
+
+def _kernel_manager() -> dict[str, Any]:
+    """Kernels over Unix sockets in a private folder, where the platform has them.
+
+    Over TCP, ipykernel 7 prints a warning about unencrypted traffic at every kernel start,
+    which buried the run's own output; local sockets are not exposed to the network at all.
+    Each kernel gets its own folder, so parallel sweep runs cannot collide on socket names.
+    """
+    if os.name != "posix":
+        return {}
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalSocketKernelManager(AsyncKernelManager):
+        transport = "ipc"
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="citycluster-kernel-"))
+            self.ip = str(self._socket_dir / "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:  # the folder goes with the kernel, not with a restart
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    return {"kernel_manager_class": LocalSocketKernelManager}
 
 
 def _kernel_environment(root: Path) -> None:
