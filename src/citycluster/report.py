@@ -198,7 +198,8 @@ LABELS: dict[str, dict[str, str]] = {
            "recalled": "recalled, not checked", "supporting_rate": "supporting rate",
            "output": "output value"},
     "zh": {"primary": "一手来源", "secondary": "二手来源", "recalled": "凭记忆,未核对",
-           "supporting_rate": "配套率", "output": "产值"},
+           "supporting_rate": "配套率", "output": "产值",
+           "the source has a link": "来源附有链接"},
 }
 SECTIONS = ("claims", "data", "validation", "models", "cases", "factcheck", "caveats")
 
