@@ -140,3 +140,30 @@ def test_implied_share_and_member_count_checks() -> None:
     counts = fc.member_count_checks(claims, membership, EXACT)
     assert len(counts) == 1 and counts[0]["verdict"] == "inconsistent"
     assert "26" in counts[0]["reason"] and "outline" not in counts[0]["reason"]
+
+
+def test_the_reason_uses_the_qualifier_actually_compared() -> None:
+    out = fc.judge(claim(16, "le", unit="km"), [ref(11.27, unit="km")], EXACT, "approx")
+    assert "about 16 km" in out.reason_en and "at most" not in out.reason_en
+
+
+def test_an_undated_claim_may_match_an_undated_reference() -> None:
+    out = fc.judge(claim(100, year=None), [ref(100, None), ref(60, 2020, ref_id="R2")], EXACT)
+    assert out.verdict == "consistent" and "undated" in out.reason_en
+
+
+def test_bounds_are_taken_from_the_nearest_year_and_beat_agreement() -> None:
+    old_bound = ref(50, 1980, relation="upper_bound")
+    assert fc.judge(claim(100, year=2023), [old_bound], EXACT).verdict == "unverifiable"
+    bound = ref(50, 2023, relation="upper_bound", ref_id="R2")
+    out = fc.judge(claim(100, year=2023), [ref(100, 2023), bound], EXACT)
+    assert out.verdict == "inconsistent" and "upper bound" in out.reason_en
+
+
+def test_ratio_only_for_the_same_quantity_and_not_for_years() -> None:
+    year = claim(2021, year=None, unit="year")
+    row = fc._row(year, "direct", fc.judge(year, [ref(2023, 2023, unit="year")], EXACT), EXACT)
+    assert row["ratio"] is None and row["reference_value"] is None
+    bound = fc.judge(claim(0.3, unit="fraction"),
+                     [ref(0.45, relation="upper_bound", unit="fraction")], EXACT)
+    assert fc._row(claim(0.3, unit="fraction"), "direct", bound, EXACT)["ratio"] is None

@@ -127,8 +127,8 @@ def _ref_text(refs: list[Candidate], lang: str) -> str:
         f"{label}{when}为{shown}〔{ids}〕"
 
 
-def _claim_text(claim: dict[str, Any], lang: str) -> str:
-    q = claim["qualifier"]
+def _claim_text(claim: dict[str, Any], lang: str, qualifier: str | None = None) -> str:
+    q = qualifier or claim["qualifier"]
     value = readable(claim["value_base"], claim["base_unit"], lang)
     words = {"en": {"eq": "", "approx": "about ", "gt": "more than ", "ge": "at least ",
                     "lt": "less than ", "le": "at most "},
@@ -168,7 +168,8 @@ def judge_same(claim: dict[str, Any], cands: list[Candidate], alternatives: list
                qualifier: str, tol: Tolerances) -> Outcome:
     """Verdict against references of the same quantity."""
     civ = claim_interval(claim, qualifier, tol)
-    claimed_en, claimed_zh = _claim_text(claim, "en"), _claim_text(claim, "zh")
+    claimed_en = _claim_text(claim, "en", qualifier)
+    claimed_zh = _claim_text(claim, "zh", qualifier)
     group, gap, groups = _pick_group(cands, claim["year"])
     if gap is not None and gap > tol.max_year_gap:
         return Outcome(
@@ -184,6 +185,15 @@ def judge_same(claim: dict[str, Any], cands: list[Candidate], alternatives: list
                        f"Claimed {claimed_en}; {ref_en}{_gap_text(gap, 'en')}: consistent.",
                        f"文章称{claimed_zh};{ref_zh}{_gap_text(gap, 'zh')}:相符。",
                        group, "same")
+    if claim["year"] is None and None in groups and group[0].year is not None:
+        undated = groups[None]  # an undated claim may well mean an undated reference
+        if civ.overlaps(reference_band([c.value for c in undated], tol, undated[0].base_unit)):
+            return Outcome(
+                "consistent",
+                f"Claimed {claimed_en} without a year; it matches {_ref_text(undated, 'en')} "
+                f"(undated); the latest dated figure, {ref_en}, differs.",
+                f"文章称{claimed_zh}(未注明年份);与未注明年份的{_ref_text(undated, 'zh')}相符;"
+                f"最新的有年份数字{ref_zh}有所不同。", undated, "same")
     if claim["year"] is None:  # does it match an older figure instead?
         latest = group[0].year
         for year in sorted((y for y in groups if y is not None and y != latest), reverse=True):
@@ -223,9 +233,21 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
                  tol: Tolerances) -> Outcome:
     """A bound can contradict a claim but never confirm it."""
     civ = claim_interval(claim, qualifier, tol)
-    claimed_en, claimed_zh = _claim_text(claim, "en"), _claim_text(claim, "zh")
+    claimed_en = _claim_text(claim, "en", qualifier)
+    claimed_zh = _claim_text(claim, "zh", qualifier)
     parts_en, parts_zh = [], []
-    for b in bounds:
+    chosen: list[Candidate] = []
+    for relation in ("upper_bound", "lower_bound"):  # the bound of the nearest year, per kind
+        of_kind = [b for b in bounds if b.relation == relation]
+        if of_kind:
+            group, gap, _ = _pick_group(of_kind, claim["year"])
+            if gap is None or gap <= tol.max_year_gap:
+                chosen += group
+    if not chosen:
+        return Outcome("unverifiable",
+                       f"Only bounds more than {tol.max_year_gap} years from the claim exist.",
+                       f"只有与文章年份相差超过{tol.max_year_gap}年的上下限数字。", bounds, None)
+    for b in chosen:
         band = reference_band([b.value], tol, b.base_unit)
         limit = (Interval(None, band.high) if b.relation == "upper_bound"
                  else Interval(band.low, None))
@@ -242,7 +264,7 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         "unverifiable",
         f"Claimed {claimed_en}; it respects {' and '.join(parts_en)}, which cannot confirm it.",
         f"文章称{claimed_zh};未超出{'与'.join(parts_zh)},但上下限无法证实该数字。",
-        bounds, bounds[0].relation)
+        chosen, chosen[0].relation)
 
 
 def judge(claim: dict[str, Any], cands: list[Candidate], tol: Tolerances,
@@ -254,10 +276,12 @@ def judge(claim: dict[str, Any], cands: list[Candidate], tol: Tolerances,
     bounds = [c for c in usable if c.relation in ("upper_bound", "lower_bound")]
     proxies = [c for c in usable if c.relation == "proxy"]
     alternatives = [c for c in usable if c.relation == "alternative"]
+    if bounds:  # a broken bound contradicts the claim whatever else agrees with it
+        bounded = judge_bounds(claim, bounds, qualifier, tol)
+        if bounded.verdict == "inconsistent" or not same:
+            return bounded
     if same:
         return judge_same(claim, same, alternatives, qualifier, tol)
-    if bounds:
-        return judge_bounds(claim, bounds, qualifier, tol)
     if proxies:
         return Outcome("unverifiable",
                        f"Only a related figure exists, not the same quantity: "
@@ -283,6 +307,8 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
 
     def add(rows: pl.DataFrame, relation: str, use: str = "value") -> None:
         for r in rows.iter_rows(named=True):
+            if use == "year" and r["year"] is None:
+                continue  # an undated row has no year to compare
             value = float(r["year"]) if use == "year" else r["value_base"]
             unit = "year" if use == "year" else r["base_unit"]
             if value is None:
@@ -332,13 +358,15 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
     civ = claim_interval(claim, compare_as or claim["qualifier"], tol)
     ref = o.refs[0] if o.refs else None
     values = [r.value for r in o.refs]
+    # a ratio means something only against the same quantity, and not between two years
+    comparable = bool(values) and o.relation == "same" and claim["base_unit"] != "year"
     return {
         "claim_id": claim["claim_id"], "check": check, "paragraph": claim["paragraph"],
         "entity": claim["entity_en"], "entity_zh": claim["entity_zh"],
         "metric": claim["metric"], "claimed": claim["printed"],
         "claimed_low": civ.low, "claimed_high": civ.high,
         "reference": _ref_text(o.refs, "en") if o.refs else None,
-        "reference_value": (sum(values) / len(values)) if values else None,
+        "reference_value": (sum(values) / len(values)) if comparable else None,
         "reference_year": ref.year if ref else None,
         "year_gap": (abs(ref.year - claim["year"]) if ref and ref.year is not None
                      and claim["year"] is not None else None),
@@ -347,7 +375,7 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
         "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in o.refs)) or None,
         "confidence": ", ".join(sorted({r.confidence for r in o.refs})) or None,
         "ratio": (claim["value_base"] / (sum(values) / len(values))
-                  if values and sum(values) else None),
+                  if comparable and sum(values) else None),
     }
 
 
@@ -362,9 +390,12 @@ def implied_share_checks(claims: pl.DataFrame, reference: pl.DataFrame,
                                      pl.col("metric") == "pop_share")
         if totals.is_empty() or published.is_empty():
             continue
-        total = totals.row(-1, named=True)  # the latest national count
+        same_year = (totals.filter(pl.col("year") == claim["year"]) if claim["year"] is not None
+                     else totals.clear())
+        # the national count of the claim's year; an undated claim takes the latest count
+        total = (same_year if not same_year.is_empty() else totals).row(-1, named=True)
         share = dict(claim, metric="pop_share", value_base=claim["value_base"] / total[
-            "value_base"], base_unit="fraction", year=None,
+            "value_base"], base_unit="fraction",
             printed=f"{claim['printed']} / {total['ref_id']}")
         cands = [Candidate(r["ref_id"], r["value_base"], r["year"], "fraction", "same",
                            r["confidence"], _source(r), r["entity_en"],

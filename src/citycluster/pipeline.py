@@ -77,8 +77,10 @@ STEPS: tuple[Step, ...] = (
     Step("05_figures",
          inputs=_processed("shares", "model_predictions", "claims", "reference", "factcheck"),
          outputs=(("reports_dir", "figures/*"),)),
+    # The report's footer shows every parameter and the raw files' hashes, so they are inputs.
     Step("06_report", per_language=True, renders_html=True,
-         inputs=(("processed_dir", "*.parquet"), ("reports_dir", "validation/summary.csv")),
+         inputs=(("processed_dir", "*.parquet"), ("reports_dir", "validation/summary.csv"),
+                 ("raw_dir", "**/*")),
          outputs=(("reports_dir", "report.{lang}.html"),)),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
@@ -295,13 +297,16 @@ class _Planner:
 
     def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
         self.root, self.params, self.cache, self.force = root, params, cache, force
-        self.code = code_digest(root / "src" / "citycluster")
+        import citycluster  # the code the kernels import, wherever it is installed from
+
+        self.code = code_digest(Path(citycluster.__file__).parent)
         lock = root / "requirements.lock"
         self.lock = file_digest(lock) if lock.exists() else ""
 
     def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
         declared = declared_parameters(self.root / step.notebook)
-        injected = {k: self.params[k] for k in declared if k in self.params}
+        injected = ({**self.params} if step.renders_html  # the footer prints them all
+                    else {k: self.params[k] for k in declared if k in self.params})
         if lang is not None:
             injected["lang"] = lang
         return StepKey(notebook=file_digest(self.root / step.notebook), code=self.code,
@@ -355,7 +360,8 @@ def run_chain(
     if first is None:
         for step, lang in plan:
             result.skipped[step_label(step, lang)] = "up to date"
-        echo("everything is up to date (use --force to rerun)")
+        scope = "everything is" if len(steps) == len(STEPS) else "the requested steps are"
+        echo(f"{scope} up to date (use --force to rerun)")
         return result
 
     executed_dir = build / "executed"

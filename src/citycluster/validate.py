@@ -118,8 +118,17 @@ def failure_message(result: Audit) -> str:
 
 
 def publish(staging: Path, processed: Path) -> list[str]:
-    """Copy the staged tables into ``processed`` atomically; returns the published names."""
+    """Copy the staged tables into ``processed`` atomically; returns the published names.
+
+    Files of later steps (models, fact-check) are carried over, so a partial run such as
+    ``--only 02_validate`` does not strip them; the cache reruns those steps when their inputs
+    changed.
+    """
     new = fresh_sibling(processed, "new")
+    if processed.is_dir():
+        for old in processed.iterdir():
+            if old.is_file():
+                shutil.copy2(old, new / old.name)
     names = []
     for t in STAGED_TABLES:
         shutil.copy2(staging / f"{t}.parquet", new / f"{t}.parquet")
