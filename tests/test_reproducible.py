@@ -61,13 +61,16 @@ def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path)
     result = run_cli(root, "run", "--only", "04_factcheck", "--force")
     assert result.returncode == 0, result.stderr
     assert "ran         04_factcheck: --force" in result.stdout
-    # a raw file no table reads: ingest reruns, finds the same tables, and nothing else runs
+    # a raw file no table reads: ingest reruns and finds the same tables, so the steps between
+    # are skipped; the reports rerun because their footer lists every raw file's hash
     readme = root / "data" / "raw" / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\nA note.\n", encoding="utf-8")
     result = run_cli(root, "run")
     assert result.returncode == 0, result.stderr
-    assert "1 step(s) ran, 6 up to date" in result.stdout
+    assert "3 step(s) ran, 4 up to date" in result.stdout
     assert "ran         01_ingest: inputs changed" in result.stdout
+    for step in ("02_validate", "03_model", "04_factcheck", "05_figures"):
+        assert f"up to date  {step}" in result.stdout
     # a changed figure reruns the steps that read it
     ref = root / "data" / "raw" / "reference" / "china_local.csv"
     ref.write_text(ref.read_text(encoding="utf-8").replace(",214.85,", ",230.5,"),
