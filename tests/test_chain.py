@@ -169,3 +169,15 @@ def test_unreadable_raw_file_stops_the_chain_with_its_location(chain_repo: Path,
     assert "step 01_ingest failed" in result.stderr
     assert "national_totals.csv, row 1: [byte-order-mark]" in result.stderr
     assert tree_bytes(root / "data" / "processed") == before
+
+
+def test_a_dropped_language_leaves_no_stale_report(chain_repo: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    result = run_cli(root, "run", "--only", "06_report", "-p", "report_languages=[en]")
+    assert result.returncode == 0, result.stderr
+    reports = root / "reports"
+    assert sorted(p.name for p in reports.glob("report.*.html")) == ["report.en.html"]
+    assert sorted(p.name for p in (reports / "executed").glob("06_report*")) == [
+        "06_report.en.ipynb"]
+    assert 'href="report.zh.html"' not in (reports / "index.html").read_text(encoding="utf-8")

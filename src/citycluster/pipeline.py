@@ -421,6 +421,10 @@ def run_chain(
     if any(step.renders_html for _, _, step, _ in done):
         from citycluster.report import write_index
 
+        for page in stage.glob("report.*.html"):  # a language no longer asked for
+            if page.name.split(".")[1] not in params["report_languages"]:
+                page.unlink()
+
         write_index(stage, params["report_languages"])
     swap_directory(stage, reports)
     # Only now, with the outputs published, may the cache say these steps are done.
