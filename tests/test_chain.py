@@ -181,3 +181,15 @@ def test_a_dropped_language_leaves_no_stale_report(chain_repo: Path, tmp_path: P
     assert sorted(p.name for p in (reports / "executed").glob("06_report*")) == [
         "06_report.en.ipynb"]
     assert 'href="report.zh.html"' not in (reports / "index.html").read_text(encoding="utf-8")
+
+
+def test_validation_alone_keeps_the_later_steps_tables(chain_repo: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    processed = root / "data" / "processed"
+    later = {"models.parquet", "factcheck.parquet", "model_predictions.parquet"}
+    result = run_cli(root, "run", "--only", "02_validate", "--force")
+    assert result.returncode == 0, result.stderr
+    assert later <= {p.name for p in processed.iterdir()}
+    result = run_cli(root, "run", "--only", "06_report", "--force")
+    assert result.returncode == 0, result.stderr
