@@ -465,23 +465,27 @@ def _vl_version() -> str:
     return f"v{m.group(1)}" if m else alt.SCHEMA_VERSION
 
 
-def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str) -> str:
-    """One chart: a figure with a visible caption, and a vegaEmbed call (SVG renderer).
+def _embed(spec: dict, element_id: str, label: str) -> tuple[str, str]:
+    """The chart's ``div`` and its vegaEmbed call (SVG renderer).
 
     The spec is JSON inside a script element; ``</`` is escaped so no string from the data can
     close the script early.
     """
-    spec = json.dumps(chart.to_dict(), ensure_ascii=False, sort_keys=True).replace(
-        "</", "<\\/")
+    spec_json = json.dumps(spec, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "-", element_id)
+    div = (f'<div id="{safe_id}" class="vega-chart" role="img" '
+           f'aria-label="{html.escape(label)}"></div>')
+    script = (f'<script>vegaEmbed("#{safe_id}", {spec_json}, {{"renderer": "svg", '
+              f'"actions": false}}).catch(function (e) {{ console.error(e); }});</script>')
+    return div, script
+
+
+def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str) -> str:
+    """One chart: a figure with a visible caption, then its vegaEmbed call."""
     desc = description(chart) or caption
-    return (
-        f'<figure class="chart" role="group" aria-label="{html.escape(desc)}">'
-        f'<div id="{safe_id}" class="vega-chart" role="img" aria-label="{html.escape(desc)}">'
-        f"</div><figcaption>{html.escape(caption)}</figcaption></figure>"
-        f'<script>vegaEmbed("#{safe_id}", {spec}, {{"renderer": "svg", "actions": false}})'
-        f'.catch(function (e) {{ console.error(e); }});</script>'
-    )
+    div, script = _embed(chart.to_dict(), element_id, desc)
+    return (f'<figure class="chart" role="group" aria-label="{html.escape(desc)}">{div}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>{script}")
 
 
 class OfflineRenderer:
@@ -497,13 +501,9 @@ class OfflineRenderer:
     def __call__(self, spec: dict, **_: object) -> dict[str, str]:
         self.count += 1
         head = vega_bundle_html() if self.count == 1 else ""
-        spec_json = json.dumps(spec, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
-        desc = spec.get("description") or f"chart {self.count}"
-        return {"text/html": head + (
-            f'<div id="chart-{self.count}" class="vega-chart" role="img" '
-            f'aria-label="{html.escape(str(desc))}"></div>'
-            f'<script>vegaEmbed("#chart-{self.count}", {spec_json}, '
-            f'{{"renderer": "svg", "actions": false}});</script>')}
+        label = str(spec.get("description") or f"chart {self.count}")
+        div, script = _embed(spec, f"chart-{self.count}", label)
+        return {"text/html": head + div + script}
 
 
 def enable_offline_renderer() -> OfflineRenderer:

@@ -105,12 +105,6 @@ def read_links(raw_dir: Path) -> pl.DataFrame:
         "source_row", offset=2)
 
 
-def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Parquet with statistics off (identical tables give identical bytes), written atomically
-    so an interrupted ingest never leaves a half-written table for validation to read."""
-    write_parquet_atomic(df, path)
-
-
 def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict[str, pl.DataFrame]:
     """Read every raw table, derive bounds and shares, and write them all to staging.
 
@@ -127,5 +121,5 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
     for old in staging_dir.glob("*.parquet"):
         old.unlink()
     for name, frame in tables.items():
-        write_parquet(frame, staging_dir / f"{name}.parquet")
+        write_parquet_atomic(frame, staging_dir / f"{name}.parquet")  # never half-written
     return tables

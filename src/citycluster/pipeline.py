@@ -316,10 +316,13 @@ class _Planner:
     def outputs(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[str, str]:
         return {name: file_digest(path) for name, path in _files(step.outputs, dirs, lang)}
 
-    def reason(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> str | None:
-        label = step_label(step, lang)
-        return reason_to_run(self.cache.get(label), self.key(step, lang, dirs),
-                             self.outputs(step, lang, dirs), self.force)
+    def reason(self, step: Step, lang: str | None,
+               dirs: dict[str, Path]) -> tuple[str | None, StepKey]:
+        """Why the step must run (None: up to date), and the key it was judged by."""
+        key = self.key(step, lang, dirs)
+        why = reason_to_run(self.cache.get(step_label(step, lang)), key,
+                            self.outputs(step, lang, dirs), self.force)
+        return why, key
 
 
 def step_label(step: Step, lang: str | None) -> str:
@@ -356,7 +359,7 @@ def run_chain(
 
     # Fast path: everything up to date, so no staging copy, no swap, nothing written.
     first = next((i for i, (step, lang) in enumerate(plan)
-                  if planner.reason(step, lang, _dirs(params, root, reports))), None)
+                  if planner.reason(step, lang, _dirs(params, root, reports))[0]), None)
     if first is None:
         for step, lang in plan:
             result.skipped[step_label(step, lang)] = "up to date"
@@ -385,14 +388,13 @@ def run_chain(
     for step, lang in plan:
         label = step_label(step, lang)
         n = f"[{names.index(step.name) + 1}/{len(steps)}]"
-        why = planner.reason(step, lang, dirs)
+        why, key = planner.reason(step, lang, dirs)
         if why is None:
             result.skipped[label] = "up to date"
             echo(f"{n} {label} up to date")
             continue
         echo(f"{n} {label} ... ({why})")
         result.ran[label] = why
-        key = planner.key(step, lang, dirs)
         start = time.perf_counter()
         if step.renders_html:
             provenance.write(stage, provenance.collect(params, result.timings))

@@ -7,25 +7,16 @@ step (``provenance.json``); a notebook run by hand collects it itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from citycluster.cache import file_digest
 from citycluster.paths import repo_root, resolve
 
 FILE = "provenance.json"
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_commit(root: Path) -> str:
@@ -43,7 +34,7 @@ def git_commit(root: Path) -> str:
 
 def input_hashes(raw_dir: Path) -> dict[str, str]:
     """SHA-256 of every file under the raw-data folder, by path relative to it."""
-    return {p.relative_to(raw_dir).as_posix(): sha256(p)
+    return {p.relative_to(raw_dir).as_posix(): file_digest(p)
             for p in sorted(raw_dir.rglob("*")) if p.is_file()}
 
 
@@ -53,7 +44,7 @@ def collect(params: dict[str, Any], timings: dict[str, float] | None = None) -> 
     lock = root / "requirements.lock"
     return {
         "commit": git_commit(root),
-        "lock_sha256": sha256(lock) if lock.exists() else None,
+        "lock_sha256": file_digest(lock) if lock.exists() else None,
         "inputs": input_hashes(resolve(params["raw_dir"], root)),
         "params": params,
         "timings_s": dict(timings or {}),
