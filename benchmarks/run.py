@@ -143,7 +143,7 @@ def write_panel(raw: Path, rows: int = 100_000, seed: int = 7) -> Path:
     cities = rows // (2 * years)
     pop = np.exp(rng.normal(13, 1, cities))
     lines = ["ref_id,entity_id,entity_zh,entity_en,entity_type,country,metric,year,value,unit,"
-             "source_publisher,source_document,source_year,source_url,confidence,note"]
+             "source_publisher,source_document,source_year,source_url,source_kind,vintage,note"]
     n = 0
     for c in range(cities):
         for y in range(years):
@@ -151,11 +151,17 @@ def write_panel(raw: Path, rows: int = 100_000, seed: int = 7) -> Path:
             g = 50_000 * p ** 1.1 * np.exp(rng.normal(0, 0.2)) / 1e8
             for metric, value, unit in (("population", p / 1e4, "万人"), ("gdp", g, "亿元")):
                 n += 1
-                lines.append(f"SYN{n:06d},syn_{c:04d},合成{c},Synthetic city {c},city,SYN,"
+                lines.append(f"SYN{n:06d},xx_syn_{c:04d},合成{c},Synthetic city {c},city,SYN,"
                              f"{metric},{1970 + y},{value:.4f},{unit},benchmark,synthetic "
-                             f"panel,2026,https://example.invalid/panel,recalled,synthetic")
+                             f"panel,2026,https://example.invalid/panel,recalled,,synthetic")
     path = raw / "reference" / "synthetic_panel.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # declared like any reference file, with the shared schema (a YAML alias in the descriptor)
+    descriptor = raw / "datapackage.yaml"
+    descriptor.write_text(descriptor.read_text(encoding="utf-8") + (
+        "  - {name: reference_synthetic_panel, path: reference/synthetic_panel.csv, "
+        "x-table: reference, schema: *reference, title: synthetic benchmark panel}\n"),
+        encoding="utf-8")
     return path
 
 

@@ -8,6 +8,8 @@ afterwards. ``test_chain.py`` covers the same path end to end through ``cityclus
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from citycluster import ingest, validate
+from citycluster import contracts, ingest, validate
 from citycluster.paths import repo_root
 from citycluster.rawcsv import RawInputError
 from tests.conftest import tree_bytes
@@ -82,44 +84,52 @@ RAW_CASES = [
          ("claims.csv, row 29, column value", "not-a-number")),
     Case("field count", CLAIMS, sub("C002,P018,", "C002,P018,extra,"),
          ("claims.csv, row 3", "field-count")),
+    Case("whole_province not boolean", MEMBERSHIP, sub(",true,", ",yes,"),
+         ("cluster_membership.csv, row 2, column whole_province", "not-a-boolean")),
+    Case("integer with decimals", CLAIMS, sub(",approx,2023,", ",approx,2023.5,"),
+         ("claims.csv, row 7, column year", "not-an-integer")),
 ]
 
 AUDIT_CASES = [
     Case("unknown unit", CLAIMS, sub(",6500,万人,", ",6500,萬人,"),
-         ("data/raw/claims.csv: column unit", "unit is in the unit table", "C028='萬人'")),
+         ("claims.csv: column unit", "unit is one of the unit table",
+          "claims.csv, row 29: '萬人'")),
     Case("bad qualifier", CLAIMS, sub(",approx,2023,", ",about,2023,"),
-         ("column qualifier", "qualifier is one of", "C006='about'")),
+         ("column qualifier", "qualifier is one of", "row 7: 'about'")),
     Case("duplicate claim_id", CLAIMS, sub("C003,P018", "C002,P018"),
          ("column claim_id", "claim_id is unique", "C002")),
     Case("malformed claim_id", CLAIMS, sub("C003,P018", "c3,P018"),
-         ("column claim_id", "claim_id looks like C001", "c3")),
+         ("column claim_id", "claim_id matches", "row 4: 'c3'")),
     Case("paragraph not in article", CLAIMS, sub("C003,P018", "C003,P999"),
-         ("column paragraph", "exists in the article", "C003='P999'")),
+         ("paragraph exists in article_paragraphs.paragraph", "claims.csv, row 4")),
     Case("empty key", CLAIMS, sub("C004,P019,eu_blue_banana", "C004,P019,"),
-         ("column entity_id", "entity_id is filled in", "1 of 58")),
+         ("column entity_id", "entity_id is filled in (required)", "1 of 58", "row 5")),
     Case("share above 1", CLAIMS, sub(",57,%,eq,2023,", ",157,%,eq,2023,"),
-         ("column value_base", "shares and rates of a whole", "C007=1.57")),
+         ("column value_base", "shares and rates of a whole", "row 8: 1.57")),
+    Case("value and printed disagree", CLAIMS, sub(",57%,57,%,eq,2023,", ",57%,70,%,eq,2023,"),
+         ("column printed_agrees", "the number read from printed equals value",
+          "claims.csv, row 8")),
     Case("implausible year", CLAIMS, sub(",approx,2023,", ",approx,3023,"),
-         ("column year", "year is plausible", "C006=3023")),
+         ("column year", "year lies within", "row 7: 3023")),
     Case("negative population", PROVINCES, sub(",43760.7,", ",-43760.7,"),
-         ("column value_base", "positive", "PROV001")),
-    Case("unknown confidence", NATIONAL, sub(",secondary,", ",likely,"),
-         ("column confidence", "primary, secondary or recalled", "'likely'")),
+         ("column value_base", "positive", "china_provinces_2023.csv, row 2")),
+    Case("unknown source kind", NATIONAL, sub(",aggregator,", ",likely,"),
+         ("column source_kind", "source_kind is one of", "'likely'")),
     Case("source missing", NATIONAL, sub("National Bureau of Statistics of China (NBS)", "", 1),
-         ("column source_publisher", "source_publisher is filled in", "NAT001")),
+         ("column source_publisher", "source_publisher is filled in",
+          "national_totals.csv, row 2")),
     Case("duplicate ref_id", PROVINCES, sub("PROV002,", "PROV001,"),
-         ("column source_file+ref_id", "ref_id is unique", "PROV001")),
+         ("column source_file+ref_id", "ref_id is unique within its file")),
     Case("unknown cluster", MEMBERSHIP, sub("cn_yrd,", "cn_xyz,"),
-         ("cluster_membership.csv: column cluster_id", "one of the five clusters",
-          "'cn_xyz'")),
-    Case("whole_province not boolean", MEMBERSHIP, sub(",true,", ",yes,"),
-         ("column whole_province", "whole_province is filled in")),
+         ("cluster_membership.csv: column cluster_id", "cluster_id is one of", "'cn_xyz'")),
     Case("provinces do not add up", PROVINCES, sub(",43760.7,", ",843760.7,"),
          ("rules across tables: column relative_gap", "provincial sums within 5%",
           "CHN gdp 2023")),
     Case("link to a reference that does not exist", LINKS,
          sub("C045,cn_kunshan,output_electronic_information,", "C045,cn_kunshan,output_x,"),
-         ("rules across tables", "fact-check link", "C045 -> cn_kunshan/output_x")),
+         ("ref_entity_id+ref_metric exists in reference", "factcheck_links.csv, row")),
+    Case("link to a claim that does not exist", LINKS, sub("C045,cn_kunshan,", "C945,cn_kunshan,"),
+         ("claim_id exists in claims.claim_id", "factcheck_links.csv, row")),
     Case("link with an unknown relation", LINKS, sub(",value,upper_bound,,The wider",
                                                      ",value,roughly,,The wider"),
          ("factcheck_links.csv", "relation", "roughly")),
@@ -128,11 +138,40 @@ AUDIT_CASES = [
 ]
 
 
+def blank(column: str, row: int = 2, value: str = "") -> Callable[[bytes], bytes]:
+    """Empty one field (row = file line) and write the CSV back as it was otherwise."""
+    def apply(data: bytes) -> bytes:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+        rows[row - 1][rows[0].index(column)] = value
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return out.getvalue().encode("utf-8")
+    return apply
+
+
+def _required_cases() -> list[Case]:
+    """One blanked required field per declared raw file (whitespace-only for every other one):
+    each must stop validation with the file, row, column and the required rule."""
+    cases = []
+    package = contracts.load(RAW)
+    for i, contract in enumerate(package):
+        column = contract.required[-1]
+        value = "   " if i % 2 else ""
+        cases.append(Case(f"blank required {contract.path}:{column}", contract.path,
+                          blank(column, 2, value),
+                          (f"column {column}",
+                           f"{column} is filled in (required)", f"{contract.path}, row 2")))
+    return cases
+
+
+REQUIRED_CASES = _required_cases()
+
+
 def stage_audit_publish(raw: Path, root: Path) -> None:
     """What 01_ingest and 02_validate do, in-process: stage, audit, publish only if clean."""
     staging, processed = root / "staging", root / "processed"
     ingest.stage_all(raw, staging, 0.05)
-    result = validate.audit(staging, validate.article_paragraphs(raw), 0.05, None)
+    result = validate.audit(staging, raw, 0.05, None)
     if result.critical_failures.height:
         raise validate.ValidationFailed(validate.failure_message(result))
     validate.publish(staging, processed)
@@ -167,8 +206,8 @@ def _assert_refused(case: Case, published: Path, tmp_path: Path, error: type) ->
 
 def test_clean_tables_pass_and_publish(published: Path) -> None:
     names = sorted(p.name for p in (published / "processed").iterdir())
-    assert names == ["claims.parquet", "links.parquet", "membership.parquet",
-                     "reference.parquet", "shares.parquet"]
+    declared = {f"{t}.parquet" for t in contracts.load(RAW).tables()}
+    assert names == sorted(declared | {"shares.parquet", "cluster_totals.parquet"})
 
 
 @pytest.mark.parametrize("case", RAW_CASES, ids=lambda c: c.name)
@@ -179,6 +218,24 @@ def test_unreadable_input_is_refused(case: Case, published: Path, tmp_path: Path
 @pytest.mark.parametrize("case", AUDIT_CASES, ids=lambda c: c.name)
 def test_invalid_values_are_refused(case: Case, published: Path, tmp_path: Path) -> None:
     _assert_refused(case, published, tmp_path, validate.ValidationFailed)
+
+
+@pytest.mark.parametrize("case", REQUIRED_CASES, ids=lambda c: c.name)
+def test_blank_required_field_is_refused(case: Case, published: Path, tmp_path: Path) -> None:
+    _assert_refused(case, published, tmp_path, validate.ValidationFailed)
+
+
+def test_every_raw_file_has_a_required_case() -> None:
+    files = {c.path for c in contracts.load(RAW)}
+    assert files == {c.file for c in REQUIRED_CASES}
+
+
+def test_undeclared_file_is_refused(tmp_path: Path, published: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "reference" / "extra.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(RawInputError, match=r"extra.csv: \[undeclared-file\]"):
+        stage_audit_publish(raw, published)
 
 
 def test_missing_file_is_named(tmp_path: Path, published: Path) -> None:

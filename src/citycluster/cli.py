@@ -100,3 +100,13 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
         click.secho(f"{len(failed)} run(s) failed: {', '.join(failed)} (see run.log in each)",
                     fg="red", err=True)
         sys.exit(1)
+
+
+@main.command()
+def dictionary() -> None:
+    """Regenerate the column tables of data/raw/README.md from data/raw/datapackage.yaml."""
+    from citycluster import dictionary as dd
+    from citycluster.paths import repo_root
+
+    path = dd.write(repo_root() / "data" / "raw")
+    click.echo(f"wrote {path}")

@@ -16,7 +16,8 @@ from typing import Any
 import polars as pl
 
 from citycluster import units
-from citycluster.schema import CONFIDENCE, LINK_USES, QUALIFIERS, RELATIONS
+from citycluster.contracts import Contract, Field, ForeignKey
+from citycluster.contracts import Rule as ContractRule
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -33,33 +34,65 @@ class Rule:
     severity: str = CRITICAL
 
 
-def _not_null(cols: tuple[str, ...]) -> list[Rule]:
-    return [Rule("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is filled in")
-            for c in cols]
+def _field_rules(f: Field) -> list[Rule]:
+    """The expectations one declared column implies."""
+    col = f.name
+    rules = []
+    if f.required:
+        rules.append(Rule("ExpectColumnValuesToNotBeNull", {"column": col},
+                          f"{col} is filled in (required)"))
+    if f.unique:
+        rules.append(Rule("ExpectColumnValuesToBeUnique", {"column": col}, f"{col} is unique"))
+    allowed = list(units.UNITS) if f.enum_from == "units" else f.enum
+    if allowed is not None:
+        shown = ", ".join(allowed) if len(allowed) <= 8 else f"{len(allowed)} declared values"
+        what = "the unit table" if f.enum_from == "units" else shown
+        rules.append(Rule("ExpectColumnValuesToBeInSet", {"column": col,
+                          "value_set": list(allowed)}, f"{col} is one of {what}"))
+    if f.pattern is not None:
+        rules.append(Rule("ExpectColumnValuesToMatchRegex", {"column": col, "regex": f.pattern},
+                          f"{col} matches {f.pattern}"))
+    if f.minimum is not None or f.maximum is not None:
+        rules.append(Rule("ExpectColumnValuesToBeBetween", {"column": col, "min_value":
+                          f.minimum, "max_value": f.maximum},
+                          f"{col} lies within [{f.minimum}, {f.maximum}]"))
+    return rules
 
 
-def claims_rules(paragraphs: list[str]) -> list[Rule]:
-    """Rules for the claims ledger (after ingest: printed values plus base-unit values)."""
-    return [
-        *_not_null(("claim_id", "paragraph", "entity_id", "entity_en", "metric", "value",
-                    "unit", "qualifier", "printed")),
-        Rule("ExpectColumnValuesToBeUnique", {"column": "claim_id"}, "claim_id is unique"),
-        Rule("ExpectColumnValuesToMatchRegex", {"column": "claim_id", "regex": r"^C\d{3,}$"},
-             "claim_id looks like C001"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "paragraph", "value_set": paragraphs},
-             "paragraph is a locator that exists in the article"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "unit", "value_set": list(units.UNITS)},
-             "unit is in the unit table"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "qualifier", "value_set": list(QUALIFIERS)},
-             "qualifier is one of approx, gt, lt, ge, le, eq"),
-        Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
-             "value converts to base units"),
-        Rule("ExpectColumnValuesToBeBetween", {"column": "year", "min_value": PLAUSIBLE_YEARS[0],
-             "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
-        Rule("ExpectColumnValuesToMatchRegex", {"column": "country",
-             "regex": r"^[A-Z]{3}$"}, "country is an ISO 3166 alpha-3 code"),
-        _shares_in_unit_interval(),
-    ]
+def foreign_key_column(fk: ForeignKey) -> str:
+    """The derived flag column that says whether a row's key exists in the other table."""
+    return "fk__" + "__".join(fk.fields)
+
+
+def contract_rules(contract: Contract, several_files: bool) -> list[Rule]:
+    """Every rule a table's declaration implies: columns, keys, foreign keys, x-rules."""
+    rules = [r for f in contract.fields for r in _field_rules(f)]
+    key = list(contract.primary_key)
+    if key:
+        scope = ["source_file", *key] if several_files else key
+        what = f"{'+'.join(key)} is unique" + (" within its file" if several_files else "")
+        rules.append(Rule("ExpectColumnValuesToBeUnique", {"column": key[0]}, what)
+                     if len(scope) == 1 else
+                     Rule("ExpectCompoundColumnsToBeUnique", {"column_list": scope}, what))
+    for fk in contract.foreign_keys:
+        rules.append(Rule("ExpectColumnValuesToBeInSet", {"column": foreign_key_column(fk),
+                          "value_set": [True]},
+                          f"{'+'.join(fk.fields)} exists in {fk.table}."
+                          f"{'+'.join(fk.ref_fields)}"))
+    for rule in contract.rules:
+        rules.append(_CROSS_COLUMN[rule.name](rule))
+    return rules
+
+
+_CROSS_COLUMN: dict[str, Callable[[ContractRule], Rule]] = {
+    "printed-matches-value": lambda r: Rule(
+        "ExpectColumnValuesToBeInSet", {"column": "printed_agrees", "value_set": [True]},
+        r.description, r.severity),
+    "url-unless-recalled": lambda r: Rule(
+        "ExpectColumnValuesToNotBeNull", {"column": "source_url",
+        "row_condition": 'source_kind!="recalled"', "condition_parser": "pandas"},
+        r.description, r.severity),
+}
 
 
 # Metrics that are parts of a whole; a floor-area ratio or a growth rate in % is not.
@@ -73,69 +106,45 @@ def _shares_in_unit_interval() -> Rule:
                 "shares and rates of a whole lie within [0, 1]")
 
 
-def reference_rules() -> list[Rule]:
-    """Rules for the long table of reference statistics."""
-    positive = '~metric.str.endswith("_change") & dimension!="fraction"'
-    return [
-        *_not_null(("ref_id", "entity_id", "entity_en", "metric", "value", "unit",
-                    "source_publisher", "source_document", "confidence")),
-        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["source_file", "ref_id"]},
-             "ref_id is unique within its file"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "unit", "value_set": list(units.UNITS)},
-             "unit is in the unit table"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "confidence",
-             "value_set": list(CONFIDENCE)}, "confidence is primary, secondary or recalled"),
-        Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
-             "value converts to base units"),
-        Rule("ExpectColumnValuesToBeBetween", {"column": "value_base", "min_value": 0,
-             "strict_min": True, "row_condition": positive, "condition_parser": "pandas"},
-             "populations, areas, amounts and counts are positive"),
-        Rule("ExpectColumnValuesToBeBetween", {"column": "year", "min_value": PLAUSIBLE_YEARS[0],
-             "max_value": PLAUSIBLE_YEARS[1]}, "year is plausible"),
-        _shares_in_unit_interval(),
-        Rule("ExpectColumnValuesToNotBeNull", {"column": "source_url"},
-             "the source has a link", severity=WARNING),
-    ]
-
-
-def membership_rules() -> list[Rule]:
-    """Rules for the cluster membership table."""
-    return [
-        *_not_null(("cluster_id", "member_zh", "province_entity_id", "planning_document",
-                    "whole_province")),
-        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["cluster_id", "member_zh",
-             "planning_document"]}, "a member is listed once per cluster and plan"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "cluster_id", "value_set":
-             ["cn_yrd", "cn_jjj", "cn_gba", "cn_myr", "cn_cy"]}, "one of the five clusters"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "confidence",
-             "value_set": list(CONFIDENCE)}, "confidence is primary, secondary or recalled"),
-    ]
-
-
-def links_rules() -> list[Rule]:
-    """Rules for the curated claim-to-reference links of the fact-check."""
-    return [
-        *_not_null(("claim_id", "ref_entity_id", "ref_metric", "use", "relation", "note")),
-        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": [
-             "claim_id", "ref_entity_id", "ref_metric", "ref_year", "use"]},
-             "a link is listed once"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "relation", "value_set": list(RELATIONS)},
-             "relation is same, upper_bound, lower_bound, proxy or alternative"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "use", "value_set": list(LINK_USES)},
-             "use is value or year"),
-        Rule("ExpectColumnValuesToBeInSet", {"column": "compare_as",
-             "value_set": list(QUALIFIERS)}, "compare_as, where given, is a qualifier"),
-    ]
+def derived_rules(table: str) -> list[Rule]:
+    """Rules on the columns ingest derives (base-unit values), which no raw contract declares."""
+    if table == "claims":
+        return [Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
+                     "value converts to base units"), _shares_in_unit_interval()]
+    if table == "reference":
+        positive = '~metric.str.endswith("_change") & dimension!="fraction"'
+        return [Rule("ExpectColumnValuesToNotBeNull", {"column": "value_base"},
+                     "value converts to base units"),
+                Rule("ExpectColumnValuesToBeBetween", {"column": "value_base", "min_value": 0,
+                     "strict_min": True, "row_condition": positive,
+                     "condition_parser": "pandas"},
+                     "populations, areas, amounts and counts are positive"),
+                _shares_in_unit_interval()]
+    return []
 
 
 def shares_rules() -> list[Rule]:
     """Rules for derived population and GDP shares."""
     return [
-        *_not_null(("entity_id", "country", "origin", "pop_share", "gdp_share")),
+        *[Rule("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is filled in")
+          for c in ("entity_id", "country", "origin", "pop_share", "gdp_share")],
         Rule("ExpectColumnValuesToBeBetween", {"column": "pop_share", "min_value": 0,
              "max_value": 1, "strict_max": True}, "a population share is below 1"),
         Rule("ExpectColumnValuesToBeBetween", {"column": "gdp_share", "min_value": 0,
              "max_value": 1}, "a GDP share lies within [0, 1]"),
+    ]
+
+
+def cluster_total_rules() -> list[Rule]:
+    """Rules for the clusters summed from their member cities: bounds in order, inside [0, 1]."""
+    return [
+        *[Rule("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0, "max_value": 1},
+               f"{c} lies within [0, 1]")
+          for c in ("pop_share_low", "pop_share_high", "gdp_share_low", "gdp_share_high")],
+        *[Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": f"{m}_share_high",
+               "column_B": f"{m}_share_low", "or_equal": True},
+               f"the upper bound of the {m} share is not below the lower one")
+          for m in ("pop", "gdp")],
     ]
 
 
@@ -150,10 +159,6 @@ def cross_rules(tolerance: float) -> list[Rule]:
              "max_value": 1, "strict_max": True, "row_condition": 'check=="below_country"',
              "condition_parser": "pandas"},
              "an entity's population is below its country's"),
-        Rule("ExpectColumnValuesToBeBetween", {"column": "ratio", "min_value": 0,
-             "max_value": 0, "row_condition": 'check=="link_target"',
-             "condition_parser": "pandas"},
-             "a fact-check link names an existing claim and reference (entity and metric)"),
     ]
 
 
@@ -251,7 +256,7 @@ def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
         idx = res.get("unexpected_index_list") or []
         ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
         vals = res.get("partial_unexpected_list") or []
-        examples = ", ".join(f"{i}={_shown(v)}" for i, v in zip(ids, vals, strict=False))
+        examples = "; ".join(f"{i}: {_shown(v)}" for i, v in zip(ids, vals, strict=False))
         column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
         out.append(Outcome(
             table=name, rule=cfg.type, column=column,
@@ -274,12 +279,16 @@ def failures(outcomes: list[Outcome], severity: str = CRITICAL) -> list[Outcome]
 
 
 def failure_message(failed: list[Outcome], files: dict[str, str], docs: Path | None) -> str:
-    """What a person needs to fix the data: file, column, rule, count and a few values."""
+    """What a person needs to fix the data: file, row, column, rule, and the offending values.
+
+    Raw tables label each offending row with its file and line (``data/raw/claims.csv, row
+    5``), so the example list is where to look.
+    """
     lines = [f"validation failed: {len(failed)} critical rule(s) broken"]
     for o in failed:
-        lines.append(f"- {files.get(o.table, o.table)}: column {o.column or '-'}: {o.rule} "
-                     f"({o.description}): {o.unexpected} of {o.evaluated} row(s) offend"
-                     + (f"; e.g. {o.examples}" if o.examples else ""))
+        lines.append(f"- {files.get(o.table, o.table)}: column {o.column or '-'}: "
+                     f"[{o.rule}] {o.description}: {o.unexpected} of {o.evaluated} row(s) "
+                     "offend" + (f"; {o.examples}" if o.examples else ""))
     if docs is not None:
         lines.append(f"Data Docs: {docs / 'index.html'}")
     return "\n".join(lines)

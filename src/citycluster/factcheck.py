@@ -36,7 +36,7 @@ VERDICTS = ("consistent", "inconsistent", "unverifiable")
 COLUMNS = ["claim_id", "check", "paragraph", "entity", "entity_zh", "metric", "claimed",
            "claimed_low", "claimed_high", "reference", "reference_value", "reference_year",
            "year_gap", "unit", "relation", "verdict", "reason", "reason_zh", "source",
-           "confidence", "ratio"]
+           "source_kind", "ratio"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Candidate:
     year: int | None
     base_unit: str
     relation: str
-    confidence: str
+    source_kind: str
     source: str
     label_en: str
     label_zh: str
@@ -82,6 +82,12 @@ class Interval:
 
         return not (below(self.high, self.high_closed, other.low, other.low_closed)
                     or below(other.high, other.high_closed, self.low, self.low_closed))
+
+    def contains(self, other: Interval) -> bool:
+        """Does this interval hold every point of ``other``?"""
+        low_ok = self.low is None or (other.low is not None and other.low >= self.low)
+        high_ok = self.high is None or (other.high is not None and other.high <= self.high)
+        return low_ok and high_ok
 
 
 def claim_interval(claim: dict[str, Any], qualifier: str, tol: Tolerances) -> Interval:
@@ -247,6 +253,19 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         return Outcome("unverifiable",
                        f"Only bounds more than {tol.max_year_gap} years from the claim exist.",
                        f"只有与文章年份相差超过{tol.max_year_gap}年的上下限数字。", bounds, None)
+    bracket = _bracket(chosen, tol)
+    if bracket is not None and civ.contains(bracket):
+        lo, hi = (min(b.value for b in chosen if b.relation == r) if r == "upper_bound"
+                  else max(b.value for b in chosen if b.relation == r)
+                  for r in ("lower_bound", "upper_bound"))
+        return Outcome(
+            "consistent",
+            f"Claimed {claimed_en}; the figure lies between {readable(lo, 'fraction', 'en')} "
+            f"and {readable(hi, 'fraction', 'en')} ({_ref_text(chosen[:1], 'en')}), and every "
+            "value in that range agrees with the claim.",
+            f"文章称{claimed_zh};实际数字介于{readable(lo, 'fraction', 'zh')}与"
+            f"{readable(hi, 'fraction', 'zh')}之间({_ref_text(chosen[:1], 'zh')}),"
+            "该范围内的任何数值都与文章相符。", chosen, "bounds")
     for b in chosen:
         band = reference_band([b.value], tol, b.base_unit)
         limit = (Interval(None, band.high) if b.relation == "upper_bound"
@@ -265,6 +284,15 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         f"Claimed {claimed_en}; it respects {' and '.join(parts_en)}, which cannot confirm it.",
         f"文章称{claimed_zh};未超出{'与'.join(parts_zh)},但上下限无法证实该数字。",
         chosen, chosen[0].relation)
+
+
+def _bracket(chosen: list[Candidate], tol: Tolerances) -> Interval | None:
+    """The range a lower and an upper bound leave for the true figure (with rounding slack)."""
+    lows = [b.value for b in chosen if b.relation == "lower_bound"]
+    highs = [b.value for b in chosen if b.relation == "upper_bound"]
+    if not lows or not highs:
+        return None
+    return reference_band([max(lows), min(highs)], tol, chosen[0].base_unit)
 
 
 def judge(claim: dict[str, Any], cands: list[Candidate], tol: Tolerances,
@@ -301,7 +329,8 @@ def _source(row: dict[str, Any]) -> str:
 
 
 def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFrame,
-               shares: pl.DataFrame) -> tuple[list[Candidate], str | None]:
+               shares: pl.DataFrame,
+               cluster_totals: pl.DataFrame | None = None) -> tuple[list[Candidate], str | None]:
     """Every reference a claim can be compared with, and a qualifier override if linked."""
     out: list[Candidate] = []
 
@@ -313,7 +342,7 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
             unit = "year" if use == "year" else r["base_unit"]
             if value is None:
                 continue
-            out.append(Candidate(r["ref_id"], value, r["year"], unit, relation, r["confidence"],
+            out.append(Candidate(r["ref_id"], value, r["year"], unit, relation, r["source_kind"],
                                  _source(r), r["entity_en"], r["entity_zh"] or r["entity_en"]))
 
     mine = links.filter(pl.col("claim_id") == claim["claim_id"])
@@ -339,15 +368,44 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
                 "derived", s["boundary"],
                 f"{s['entity_en']} ({'whole provinces' if whole else 'reference'})",
                 f"{s['entity_zh']}({'整省口径' if whole else '参考数据'})"))
+        out.extend(_city_candidates(claim, cluster_totals))
     return out, compare_as
 
 
+def _city_candidates(claim: dict[str, Any],
+                     cluster_totals: pl.DataFrame | None) -> list[Candidate]:
+    """A cluster's share from its member cities: the figure where every member is known, else
+    the bounds that the known members and the known non-members allow."""
+    if cluster_totals is None or cluster_totals.is_empty():
+        return []
+    col = claim["metric"]
+    rows = cluster_totals.filter(pl.col("entity_id") == claim["entity_id"])
+    out = []
+    for r in rows.iter_rows(named=True):
+        low, high = r[f"{col}_low"], r[f"{col}_high"]
+        known = r["members_known_population" if col == "pop_share" else "members_known_gdp"]
+        en = f"{r['entity_en']} (member cities, {known} of {r['members']} known)"
+        zh = f"{r['entity_zh']}(按成员城市,{r['members']}个中已知{known}个)"
+        src = "sum of member cities in china_cities_2023.csv over the national total"
+        ref = r["pop_source" if col == "pop_share" else "gdp_source"]
+        if low == high:
+            out.append(Candidate(ref, low, r["year"], "fraction", "same", "derived", src,
+                                 en, zh))
+        else:
+            out.append(Candidate(ref, low, r["year"], "fraction", "lower_bound", "derived",
+                                 src, en, zh))
+            out.append(Candidate(ref, high, r["year"], "fraction", "upper_bound", "derived",
+                                 src, en, zh))
+    return out
+
+
 def check_claims(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
-                 shares: pl.DataFrame, tol: Tolerances) -> list[dict[str, Any]]:
+                 shares: pl.DataFrame, tol: Tolerances,
+                 cluster_totals: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     """One fact-check row per claim."""
     rows = []
     for claim in claims.sort("claim_id").iter_rows(named=True):
-        cands, compare_as = candidates(claim, reference, links, shares)
+        cands, compare_as = candidates(claim, reference, links, shares, cluster_totals)
         outcome = judge(claim, cands, tol, compare_as)
         rows.append(_row(claim, "direct", outcome, tol, compare_as))
     return rows
@@ -373,7 +431,7 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
         "unit": claim["base_unit"], "relation": o.relation, "verdict": o.verdict,
         "reason": o.reason_en, "reason_zh": o.reason_zh,
         "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in o.refs)) or None,
-        "confidence": ", ".join(sorted({r.confidence for r in o.refs})) or None,
+        "source_kind": ", ".join(sorted({r.source_kind for r in o.refs})) or None,
         "ratio": (claim["value_base"] / (sum(values) / len(values))
                   if comparable and sum(values) else None),
     }
@@ -398,7 +456,7 @@ def implied_share_checks(claims: pl.DataFrame, reference: pl.DataFrame,
             "value_base"], base_unit="fraction",
             printed=f"{claim['printed']} / {total['ref_id']}")
         cands = [Candidate(r["ref_id"], r["value_base"], r["year"], "fraction", "same",
-                           r["confidence"], _source(r), r["entity_en"],
+                           r["source_kind"], _source(r), r["entity_en"],
                            r["entity_zh"] or r["entity_en"])
                  for r in published.iter_rows(named=True)]
         o = judge(share, cands, tol)
@@ -422,13 +480,13 @@ def member_count_checks(claims: pl.DataFrame, membership: pl.DataFrame,
                  .group_by("planning_document", "document_year")
                  .agg((pl.col("member_level") != "province").sum().alias("members"),
                       (pl.col("member_level") == "province").any().alias("by_province"),
-                      pl.col("confidence").first())
+                      pl.col("source_kind").first())
                  .filter(~pl.col("by_province")).sort("document_year"))
         if plans.is_empty():
             continue
         cands = [Candidate(f"{p['planning_document']} ({p['document_year']})",
                            float(p["members"]), p["document_year"], "count", "same",
-                           p["confidence"], "data/raw/reference/cluster_membership.csv",
+                           p["source_kind"], "data/raw/reference/cluster_membership.csv",
                            f"cities listed in {p['planning_document']}",
                            f"{p['planning_document']}所列城市")
                  for p in plans.iter_rows(named=True)]
@@ -439,9 +497,9 @@ def member_count_checks(claims: pl.DataFrame, membership: pl.DataFrame,
 
 def run_factcheck(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
                   shares: pl.DataFrame, membership: pl.DataFrame,
-                  tol: Tolerances) -> pl.DataFrame:
+                  tol: Tolerances, cluster_totals: pl.DataFrame | None = None) -> pl.DataFrame:
     """All checks, direct and across claims, in the factcheck.csv contract."""
-    rows = (check_claims(claims, reference, links, shares, tol)
+    rows = (check_claims(claims, reference, links, shares, tol, cluster_totals)
             + implied_share_checks(claims, reference, tol)
             + member_count_checks(claims, membership, tol))
     schema = {c: pl.String for c in COLUMNS} | {

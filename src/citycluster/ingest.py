@@ -1,8 +1,11 @@
 """Ingest: the raw tables read strictly, normalised to base units, written as parquet.
 
-Normalisation happens here and only here, through the unit table, so every later step works in
-persons, CNY, km², km, hours and fractions. A unit the table does not know yields a null base value
-(validation then names the row) rather than a crash, so all problems are reported together.
+Which files there are and what each column holds comes from the contracts in
+``data/raw/datapackage.yaml`` (:mod:`citycluster.contracts`); a CSV no resource declares is
+refused rather than silently skipped. Normalisation happens here and only here, through the unit
+table, so every later step works in persons, CNY, km², km, hours and fractions. A unit the table
+does not know yields a null base value (validation then names the row) rather than a crash, so all
+problems are reported together.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster import units
+from citycluster import contracts, units
 from citycluster.publish import write_parquet_atomic
-from citycluster.rawcsv import read_raw_csv
-from citycluster.schema import CLAIMS, LINKS, LINKS_FILE, MEMBERSHIP, MEMBERSHIP_FILE, REFERENCE
+from citycluster.rawcsv import RawInputError, read_raw_csv
 
-REFERENCE_DIR = "reference"
+#: The column a unit-bearing number lives in; it is kept as printed and normalised.
+VALUE_COLUMN = "value"
 
 
 def _normalise(df: pl.DataFrame) -> pl.DataFrame:
@@ -37,11 +40,34 @@ def _normalise(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def read_claims(raw_dir: Path) -> pl.DataFrame:
-    """The claims ledger with printed values kept and base-unit values added."""
-    df = read_raw_csv(raw_dir / "claims.csv", CLAIMS)
-    df = _normalise(df).with_columns(pl.col("year").cast(pl.Int32))
-    return df.with_row_index("source_row", offset=2)
+def _typed(df: pl.DataFrame, contract: contracts.Contract) -> pl.DataFrame:
+    """Columns cast to their declared types (the reader has already checked each value)."""
+    casts = []
+    for f in contract.fields:
+        if f.type == "integer":
+            casts.append(pl.col(f.name).cast(pl.Int32))
+        elif f.type == "boolean":
+            flag = pl.col(f.name).str.to_lowercase()
+            casts.append(pl.when(flag == "true").then(True).when(flag == "false").then(False)
+                         .otherwise(None).alias(f.name))
+        elif f.type == "number" and not (f.name == VALUE_COLUMN and "unit" in contract.columns):
+            casts.append(pl.col(f.name).cast(pl.Float64))
+    return df.with_columns(casts) if casts else df
+
+
+def read_table(raw_dir: Path, table: str) -> pl.DataFrame:
+    """Every file of one declared table, typed, each row tagged with its file and line."""
+    package = contracts.load(raw_dir)
+    frames = []
+    for contract in package.table(table):
+        df = read_raw_csv(raw_dir / contract.path, contract)
+        frames.append(_typed(df, contract).with_row_index("source_row", offset=2).with_columns(
+            pl.col("source_row").cast(pl.Int32),
+            pl.lit(f"{contracts.shown(raw_dir)}/{contract.path}").alias("source_file")))
+    df = pl.concat(frames, how="vertical")
+    if VALUE_COLUMN in df.columns and "unit" in df.columns:
+        df = _normalise(df)
+    return df
 
 
 def claim_bounds(claims: pl.DataFrame, approx_tolerance: float) -> pl.DataFrame:
@@ -66,58 +92,52 @@ def claim_bounds(claims: pl.DataFrame, approx_tolerance: float) -> pl.DataFrame:
     )
 
 
-def reference_files(raw_dir: Path) -> list[Path]:
-    """The long-format reference tables (every CSV in reference/ but the membership table)."""
-    folder = raw_dir / REFERENCE_DIR
-    return sorted(p for p in folder.glob("*.csv") if p.name != MEMBERSHIP_FILE)
+def printed_agreement(claims: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``printed_number`` and whether it equals the magnitude of ``value``.
+
+    The contract's printed-matches-value rule: a value edited without its printed text (or the
+    reverse) is caught before the verdict silently flips.
+    """
+    def agrees(row: dict) -> bool | None:
+        number = units.printed_number(row["printed"] or "")
+        if number is None or row["value"] is None:
+            return None
+        try:
+            return abs(units.parse_number(row["value"])) == number
+        except ValueError:
+            return None
+
+    return claims.with_columns(
+        pl.col("printed").map_elements(
+            lambda t: (float(n) if (n := units.printed_number(t)) is not None else None),
+            return_dtype=pl.Float64).alias("printed_number"),
+        pl.struct("printed", "value").map_elements(agrees, return_dtype=pl.Boolean)
+        .alias("printed_agrees"))
 
 
-def read_reference(raw_dir: Path) -> pl.DataFrame:
-    """All reference statistics in one long table, each row tagged with its file."""
-    frames = []
-    for path in reference_files(raw_dir):
-        df = read_raw_csv(path, REFERENCE).with_row_index("source_row", offset=2)
-        frames.append(df.with_columns(pl.lit(path.name).alias("source_file")))
-    if not frames:
-        raise FileNotFoundError(f"no reference tables in {raw_dir / REFERENCE_DIR}")
-    df = pl.concat(frames)
-    return _normalise(df).with_columns(
-        pl.col("year").cast(pl.Int32), pl.col("source_year").cast(pl.Int32)
-    )
-
-
-def read_membership(raw_dir: Path) -> pl.DataFrame:
-    """Which provinces and cities each of the five clusters takes in, per its planning document."""
-    path = raw_dir / REFERENCE_DIR / MEMBERSHIP_FILE
-    df = read_raw_csv(path, MEMBERSHIP).with_row_index("source_row", offset=2)
-    flag = pl.col("whole_province").str.to_lowercase()
-    return df.with_columns(
-        pl.col("document_year").cast(pl.Int32),
-        pl.when(flag == "true").then(True).when(flag == "false").then(False)
-        .otherwise(None).alias("whole_province"),  # anything else is left for validation
-    )
-
-
-def read_links(raw_dir: Path) -> pl.DataFrame:
-    """The curated claim-to-reference links the fact-check uses beside exact matches."""
-    df = read_raw_csv(raw_dir / LINKS_FILE, LINKS)
-    return df.with_columns(pl.col("ref_year").cast(pl.Int32)).with_row_index(
-        "source_row", offset=2)
+def read_claims(raw_dir: Path, approx_tolerance: float) -> pl.DataFrame:
+    """The claims ledger with printed values kept and base-unit values and bounds added."""
+    return claim_bounds(printed_agreement(read_table(raw_dir, "claims")), approx_tolerance)
 
 
 def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict[str, pl.DataFrame]:
-    """Read every raw table, derive bounds and shares, and write them all to staging.
+    """Read every declared table, derive bounds and shares, and write them all to staging.
 
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
-    from citycluster.shares import build_shares
+    from citycluster.shares import build_shares, city_cluster_shares
 
-    claims = claim_bounds(read_claims(raw_dir), approx_tolerance)
-    reference = read_reference(raw_dir)
-    membership = read_membership(raw_dir)
-    tables = {"claims": claims, "reference": reference, "membership": membership,
-              "links": read_links(raw_dir),
-              "shares": build_shares(claims, reference, membership)}
+    package = contracts.load(raw_dir)
+    if stray := package.undeclared_files():
+        descriptor = f"{contracts.shown(raw_dir)}/{contracts.DESCRIPTOR}"
+        raise RawInputError(stray[0], "undeclared-file", f"no resource in {descriptor} "
+                            "declares this file; add one (or move the file out of the raw folder)")
+    tables = {t: read_table(raw_dir, t) for t in package.tables() if t != "claims"}
+    tables["claims"] = read_claims(raw_dir, approx_tolerance)
+    tables["shares"] = build_shares(tables["claims"], tables["reference"], tables["membership"],
+                                    tables["coordinates"])
+    tables["cluster_totals"] = city_cluster_shares(tables["reference"], tables["membership"],
+                                                   tables["coordinates"])
     for old in staging_dir.glob("*.parquet"):
         old.unlink()
     for name, frame in tables.items():

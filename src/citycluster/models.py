@@ -288,7 +288,7 @@ def published_comparison(table: pl.DataFrame, reference: pl.DataFrame,
             "published_low": vals.get(f"{metric}_ci_low", {}).get("value_base"),
             "published_high": vals.get(f"{metric}_ci_high", {}).get("value_base"),
             "published_refs": ", ".join(r["ref_id"] for r in rows.iter_rows(named=True)),
-            "published_confidence": point["confidence"],
+            "published_source_kind": point["source_kind"],
         })
     ours = key_rows(table).filter(pl.col("family") == "scaling", pl.col("status") == "fitted")
     if not published or ours.is_empty():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster.schema import TableSchema
+from citycluster.contracts import Contract
 
 
 class RawInputError(ValueError):
@@ -33,12 +33,15 @@ class RawInputError(ValueError):
 _FULLWIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c\uff05]")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?(/\d+(\.\d+)?)?$")
+_INTEGER = re.compile(r"^-?\d+$")
+_BOOLEAN = ("true", "false")
 
 
-def read_raw_csv(path: Path, schema: TableSchema) -> pl.DataFrame:
+def read_raw_csv(path: Path, schema: Contract) -> pl.DataFrame:
     """The table as strings (no inference: a value is checked, never silently coerced)."""
     if not path.is_file():
-        raise RawInputError(path, "file-missing", f"the {schema.name} table is missing")
+        raise RawInputError(path, "file-missing",
+                            f"the {schema.name} table ({schema.title}) is missing")
     data = path.read_bytes()
     if not data.strip():
         raise RawInputError(path, "file-empty", "the file is empty")
@@ -73,7 +76,7 @@ def read_raw_csv(path: Path, schema: TableSchema) -> pl.DataFrame:
     return df
 
 
-def _check_header(path: Path, header_line: str, schema: TableSchema) -> None:
+def _check_header(path: Path, header_line: str, schema: Contract) -> None:
     header = next(csv.reader([header_line]))
     if len(header) == 1 and any(d in header_line for d in (";", "\t", "|")):
         sep = next(d for d in (";", "\t", "|") if d in header_line)
@@ -100,7 +103,7 @@ def _check_header(path: Path, header_line: str, schema: TableSchema) -> None:
                             f"{', '.join(schema.columns)}", row=1)
 
 
-def _check_values(path: Path, df: pl.DataFrame, schema: TableSchema) -> None:
+def _check_values(path: Path, df: pl.DataFrame, schema: Contract) -> None:
     for column in schema.numeric:
         for i, value in enumerate(df[column].to_list(), start=2):
             if value is None:
@@ -114,4 +117,12 @@ def _check_values(path: Path, df: pl.DataFrame, schema: TableSchema) -> None:
                                     "separators; write the plain number", row=i, column=column)
             if not _NUMBER.match(value):
                 raise RawInputError(path, "not-a-number", f"{value!r} is not a plain number",
+                                    row=i, column=column)
+            if schema.field(column).type == "integer" and not _INTEGER.match(value):
+                raise RawInputError(path, "not-an-integer", f"{value!r} is not a whole number",
+                                    row=i, column=column)
+    for column in (f.name for f in schema.fields if f.type == "boolean"):
+        for i, value in enumerate(df[column].to_list(), start=2):
+            if value is not None and value.lower() not in _BOOLEAN:
+                raise RawInputError(path, "not-a-boolean", f"{value!r} is not true or false",
                                     row=i, column=column)

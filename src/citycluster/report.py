@@ -98,7 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
         "caveat_small": "{n_small} of {n_models} fitted models rest on fewer than 10 points; "
                         "read them as descriptions, not evidence.",
         "caveat_recalled": "{n} reference figures are recalled rather than found in a source; "
-                           "their confidence column says so wherever they are used.",
+                           "their source kind says so wherever they are used.",
         "warn_small": "n = {n} < 10: indicative only",
         "warn_null": "95% interval includes {null}",
         "caveat_trends": "Growth rates from two figures have no sampling error to estimate; "
@@ -110,7 +110,7 @@ TEXT: dict[str, dict[str, str]] = {
         "table_term": "Model / term", "table_estimate": "Estimate", "table_ci": "95% interval",
         "table_boot": "Bootstrap", "table_r2": "R²",
         "table_n": "n", "table_warning": "Reading",
-        "table_file": "Table", "table_conf": "Confidence", "table_rows": "Rows",
+        "table_file": "Table", "table_conf": "Source kind", "table_rows": "Rows",
         "table_column": "Column", "table_rule": "Rule (warning)", "table_examples": "Examples",
         "table_id": "ID", "table_para": "Paragraph", "table_entity": "Place",
         "table_metric": "Measure", "table_printed": "As printed",
@@ -175,7 +175,8 @@ TEXT: dict[str, dict[str, str]] = {
         "caveat_boundary": "以整省数据计算的城市群比重,会高估按城市界定的城市群。",
         "caveat_small": "{n_models}个已拟合模型中有{n_small}个样本少于10个点,只能作为描述,"
                         "不能作为证据。",
-        "caveat_recalled": "有{n}条参考数据凭记忆录入、未找到出处;凡使用之处,可信度一列均有注明。",
+        "caveat_recalled": "有{n}条参考数据凭记忆录入、未找到出处;"
+                           "凡使用之处,来源类型一列均有注明。",
         "warn_small": "样本量 {n} < 10:仅供参考",
         "warn_null": "95%区间包含 {null}",
         "caveat_trends": "由两个数字计算的增长率没有抽样误差可言;其范围仅来自文章的措辞。",
@@ -186,7 +187,7 @@ TEXT: dict[str, dict[str, str]] = {
         "table_term": "模型 / 项", "table_estimate": "估计值", "table_ci": "95%区间",
         "table_boot": "自助法区间", "table_r2": "R²",
         "table_n": "样本量", "table_warning": "解读提示",
-        "table_file": "数据表", "table_conf": "可信度", "table_rows": "行数",
+        "table_file": "数据表", "table_conf": "来源类型", "table_rows": "行数",
         "table_column": "列", "table_rule": "规则(警告)", "table_examples": "示例",
         "table_id": "编号", "table_para": "段落", "table_entity": "地区",
         "table_metric": "指标", "table_printed": "原文", "table_value": "标准化数值",
@@ -194,12 +195,16 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 LABELS: dict[str, dict[str, str]] = {
-    "en": {"primary": "primary source", "secondary": "secondary source",
+    "en": {"statistics_office": "statistics office", "government": "government",
+           "news": "news agency or newspaper", "academic": "academic publication",
+           "encyclopedia": "encyclopedia", "aggregator": "aggregator or blog",
            "recalled": "recalled, not checked", "supporting_rate": "supporting rate",
            "output": "output value"},
-    "zh": {"primary": "一手来源", "secondary": "二手来源", "recalled": "凭记忆,未核对",
+    "zh": {"statistics_office": "统计部门", "government": "政府部门", "news": "通讯社或报纸",
+           "academic": "学术出版物", "encyclopedia": "百科", "aggregator": "汇编网站或博客",
+           "recalled": "凭记忆,未核对",
            "supporting_rate": "配套率", "output": "产值",
-           "the source has a link": "来源附有链接"},
+           "a row that is not recalled names where it was seen": "非凭记忆的数据注明出处链接"},
 }
 SECTIONS = ("claims", "data", "validation", "models", "cases", "factcheck", "caveats")
 
@@ -210,7 +215,7 @@ def text(lang: str, key: str, **values: Any) -> str:
 
 
 def label(code: str, lang: str) -> str:
-    """A code from the data (a confidence level, a metric) in words, else the code itself."""
+    """A code from the data (a source kind, a metric) in words, else the code itself."""
     return LABELS[lang].get(code, code.replace("_", " "))
 
 

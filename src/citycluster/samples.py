@@ -31,7 +31,8 @@ def entities(shares: pl.DataFrame, claims: pl.DataFrame,
     An entity can appear twice (the article's pair and a reference pair), so the rows are not
     independent; ``entities_reference`` avoids that at the cost of fewer rows.
     """
-    return shares.filter(pl.col("entity_type") != "province")
+    return shares.filter(pl.col("entity_type") != "province",
+                         ~pl.col("city_level").fill_null(False))
 
 
 def entities_reference(shares: pl.DataFrame, claims: pl.DataFrame,
@@ -52,6 +53,7 @@ def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame,
     """
     return shares.filter(pl.col("country") == "CHN", pl.col("origin") == "reference",
                          pl.col("entity_type") != "province",
+                         ~pl.col("city_level").fill_null(False),
                          pl.col("entity_id") != UNION_OF_CLUSTERS,
                          pl.col("gdp").is_not_null(), pl.col("population").is_not_null())
 
@@ -98,7 +100,33 @@ def reference_panel(shares: pl.DataFrame, claims: pl.DataFrame,
     return pop.join(gdp, on=["entity_id", "year"], how="inner").sort("entity_id", "year")
 
 
+def cities(shares: pl.DataFrame, claims: pl.DataFrame,
+           reference: pl.DataFrame | None = None) -> pl.DataFrame:
+    """China's prefecture-level units and municipalities with both 2023 figures, one row each.
+
+    ``member`` is 1 for a city its cluster's plan names (the premium term), and ``cluster`` the
+    cluster's id or ``none``, for cluster fixed effects. Cities are not a random sample: the
+    ones whose bulletins could be found are over-represented among the large and the eastern.
+    """
+    return (shares.filter(pl.col("city_level"), pl.col("origin") == "reference",
+                          pl.col("year") == 2023, pl.col("gdp").is_not_null(),
+                          pl.col("population").is_not_null())
+            .with_columns(pl.col("cluster_id").is_not_null().cast(pl.Int8).alias("member"),
+                          pl.col("cluster_id").fill_null("none").alias("cluster")))
+
+
+def city_linkage(shares: pl.DataFrame, claims: pl.DataFrame,
+                 reference: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Member cities other than their cluster's core: GDP per head relative to the core's,
+    against the great-circle distance to it (the linkage proxy)."""
+    return cities(shares, claims, reference).filter(
+        pl.col("cluster_id").is_not_null(), pl.col("entity_id") != pl.col("core_id"),
+        pl.col("core_distance_km") > 0)
+
+
 SAMPLES: dict[str, Callable[..., pl.DataFrame]] = {
+    "cities": cities,
+    "city_linkage": city_linkage,
     "provinces": provinces,
     "entities": entities,
     "entities_reference": entities_reference,

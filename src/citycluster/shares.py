@@ -20,15 +20,19 @@ CLUSTER_NAMES = {
     "cn_big5": ("五大城市群", "Five major city clusters"),
 }
 SHARE_COLUMNS = ["entity_id", "entity_zh", "entity_en", "entity_type", "country", "year",
-                 "population", "gdp", "currency", "pop_share", "gdp_share", "premium",
-                 "origin", "boundary", "pop_source", "gdp_source"]
+                 "population", "gdp", "currency", "vintage", "pop_share", "gdp_share",
+                 "premium", "origin", "boundary", "pop_source", "gdp_source", "city_level",
+                 "cluster_id", "core_id", "core_distance_km", "gdp_pc_relative"]
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
 
 def national_totals(reference: pl.DataFrame) -> pl.DataFrame:
-    """Country rows (entity_type country): one value per country, metric, year and base unit."""
+    """Country rows (entity_type country): one value per country, metric, year, base unit and
+    vintage, so a share divides a first release by a first release and a revision by a
+    revision."""
     return (reference.filter(pl.col("entity_type") == "country")
             .filter(pl.col("metric").is_in(["population", "gdp"]))
-            .group_by("country", "metric", "year", "base_unit", maintain_order=True)
+            .group_by("country", "metric", "year", "base_unit", "vintage", maintain_order=True)
             .agg(pl.col("value_base").first().alias("national"),
                  pl.col("ref_id").first().alias("national_ref")))
 
@@ -39,19 +43,21 @@ def _pivot_pop_gdp(rows: pl.DataFrame, id_col: str) -> pl.DataFrame:
         pl.col(id_col).alias("pop_source"))
     gdp = rows.filter(pl.col("metric") == "gdp").select(
         "entity_id", "year", pl.col("value_base").alias("gdp"),
-        pl.col("base_unit").alias("currency"), pl.col(id_col).alias("gdp_source"))
+        pl.col("base_unit").alias("currency"), pl.col(id_col).alias("gdp_source"), "vintage")
     return pop.join(gdp, on=["entity_id", "year"], how="inner", nulls_equal=True)
 
 
 def _with_national(df: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
-    pop_nat = totals.filter(pl.col("metric") == "population").select(
-        "country", "year", pl.col("national").alias("national_population"),
-        pl.col("national_ref").alias("pop_national_ref"))
+    pop_nat = (totals.filter(pl.col("metric") == "population")
+               .group_by("country", "year", maintain_order=True).first().select(
+                   "country", "year", pl.col("national").alias("national_population"),
+                   pl.col("national_ref").alias("pop_national_ref")))
     gdp_nat = totals.filter(pl.col("metric") == "gdp").select(
-        "country", "year", pl.col("base_unit").alias("currency"),
+        "country", "year", pl.col("base_unit").alias("currency"), "vintage",
         pl.col("national").alias("national_gdp"), pl.col("national_ref").alias("gdp_national_ref"))
     return (df.join(pop_nat, on=["country", "year"], how="inner")
-            .join(gdp_nat, on=["country", "year", "currency"], how="inner")
+            .join(gdp_nat, on=["country", "year", "currency", "vintage"], how="inner",
+                  nulls_equal=True)
             .with_columns(
                 (pl.col("population") / pl.col("national_population")).alias("pop_share"),
                 (pl.col("gdp") / pl.col("national_gdp")).alias("gdp_share"),
@@ -101,7 +107,7 @@ def cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.Data
                 "entity_id": cid, "entity_zh": zh, "entity_en": en,
                 "entity_type": "city_cluster", "country": "CHN", "year": year,
                 "population": g["population"].sum(), "gdp": g["gdp"].sum(),
-                "currency": g["currency"][0],
+                "currency": g["currency"][0], "vintage": g["vintage"][0],
                 "pop_source": "sum of " + ", ".join(sorted(g["pop_source"])),
                 "gdp_source": "sum of " + ", ".join(sorted(g["gdp_source"])),
                 "boundary": "whole provinces: " + ", ".join(prov_en.get(m, m) for m in members),
@@ -110,6 +116,126 @@ def cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.Data
         return pl.DataFrame()
     df = pl.DataFrame(rows).with_columns(pl.col("year").cast(pl.Int32))
     return _with_national(df, totals).with_columns(pl.lit("reference").alias("origin"))
+
+
+#: The plan that defines each cluster by its cities, for the city-level shares. The 2019
+#: integration outline of the Yangtze River Delta names whole provinces (its 27-city central area
+#: is a sensitivity the membership table also lists); the national city-cluster plans name cities.
+CITY_PLANS = {
+    "cn_yrd": "长江三角洲城市群发展规划",
+    "cn_jjj": "京津冀协同发展规划纲要",
+    "cn_gba": "粤港澳大湾区发展规划纲要",
+    "cn_myr": "长江中游城市群发展规划",
+    "cn_cy": "成渝城市群发展规划",
+}
+
+
+def _province_parts(members: list[str], province: str, known: dict[str, float],
+                    cities_in: dict[str, list[str]],
+                    province_total: float | None) -> tuple[float, float, int]:
+    """Lower and upper bound of one province's part of a cluster, and how many members are known.
+
+    Exact when every member city is known (their sum) or every non-member city is known (the
+    province total minus them); otherwise the known members bound it from below and the province
+    total less the known non-members from above. A whole province or municipality is its total.
+    """
+    if members == [province]:
+        if province_total is None:
+            return float("nan"), float("nan"), 0
+        return province_total, province_total, 1
+    known_members = [known[m] for m in members if m in known]
+    others = [c for c in cities_in.get(province, []) if c not in members]
+    known_others = [known[c] for c in others if c in known]
+    if len(known_members) == len(members):
+        return sum(known_members), sum(known_members), len(members)
+    if province_total is not None and len(known_others) == len(others):
+        exact = province_total - sum(known_others)
+        return exact, exact, len(members)
+    high = province_total - sum(known_others) if province_total is not None else float("inf")
+    return sum(known_members), high, len(known_members)
+
+
+def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
+                        coordinates: pl.DataFrame) -> pl.DataFrame:
+    """The five clusters (and their union) from the cities their plans name, with bounds.
+
+    Each cluster's population and GDP are summed over its member cities (2023, first releases,
+    the national totals of the same vintage). Where a member's figure is missing, the cluster is
+    bounded: from below by the members known, from above by the member provinces' totals less
+    the non-member cities known. Partial members (Chongqing, 绵阳, 达州, 雅安, 抚州, 吉安) count
+    whole; Hong Kong and Macao are outside China's national accounts and are left out.
+    ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
+    """
+    plans = membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
+                              pl.col("member_level") != "sar")
+    cities_in: dict[str, list[str]] = {}
+    for r in coordinates.iter_rows(named=True):
+        if r["entity_id"].startswith("cn_city_"):
+            cities_in.setdefault(r["province_zh"], []).append(r["entity_id"])
+    prov_of = dict(coordinates.select("entity_id", "province_zh").iter_rows())
+    rows = []
+    totals = national_totals(reference).filter(pl.col("country") == "CHN", pl.col("year") == 2023,
+                                               pl.col("vintage") == "first_release")
+    nat = {r["metric"]: (r["national"], r["national_ref"]) for r in totals.iter_rows(named=True)}
+    if set(nat) != {"population", "gdp"}:
+        return pl.DataFrame()
+    ref23 = reference.filter(pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]),
+                             pl.col("country") == "CHN")
+    figures = {m: dict(ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
+                                    pl.col("base_unit") != "MOP")
+                       .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
+               for m in ("population", "gdp")}
+    groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
+    groups["cn_big5"] = plans
+    for cid, members in groups.items():
+        by_province: dict[str, list[str]] = {}
+        for r in members.unique("member_entity_id").iter_rows(named=True):
+            if r["member_entity_id"].startswith("cn_prov_"):  # a municipality, counted whole
+                by_province[r["member_entity_id"]] = [r["member_entity_id"]]
+            else:
+                by_province.setdefault(prov_of[r["member_entity_id"]], []).append(
+                    r["member_entity_id"])
+        n_members = sum(len(v) for v in by_province.values())
+        row: dict = {}
+        for metric in ("population", "gdp"):
+            low = high = 0.0
+            known = 0
+            for province, ms in by_province.items():
+                whole = ms == [province]  # a whole province or municipality, keyed by its id
+                province_total = (figures[metric].get(province) if whole
+                                  else _province_total(province, reference, metric))
+                lo, hi, k = _province_parts(ms, province, figures[metric], cities_in,
+                                            province_total)
+                low, high, known = low + lo, high + hi, known + k
+            row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
+            row[f"known_{metric}"] = known
+        exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
+        zh, en = CLUSTER_NAMES[cid]
+        rows.append({
+            "entity_id": cid, "entity_zh": zh, "entity_en": en, "entity_type": "city_cluster",
+            "country": "CHN", "year": 2023, "vintage": "first_release", "currency": "CNY",
+            "population": row["lower_population"] if exact else None,
+            "gdp": row["lower_gdp"] if exact else None,
+            "pop_share": row["lower_population"] / nat["population"][0] if exact else None,
+            "gdp_share": row["lower_gdp"] / nat["gdp"][0] if exact else None,
+            "pop_share_low": row["lower_population"] / nat["population"][0],
+            "pop_share_high": row["upper_population"] / nat["population"][0],
+            "gdp_share_low": row["lower_gdp"] / nat["gdp"][0],
+            "gdp_share_high": row["upper_gdp"] / nat["gdp"][0],
+            "members": n_members, "members_known_population": row["known_population"],
+            "members_known_gdp": row["known_gdp"],
+            "origin": "reference",
+            "boundary": f"member cities ({n_members}, partial members whole)",
+            "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
+            "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _province_total(province_zh: str, reference: pl.DataFrame, metric: str) -> float | None:
+    rows = reference.filter(pl.col("entity_type") == "province", pl.col("entity_zh") == province_zh,
+                            pl.col("metric") == metric, pl.col("year") == 2023)
+    return rows["value_base"][0] if rows.height else None
 
 
 def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
@@ -177,10 +303,54 @@ def published_shares(reference: pl.DataFrame) -> pl.DataFrame:
                               pl.lit("as published").alias("boundary"))
 
 
+def _great_circle_km(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr) -> pl.Expr:
+    """Haversine distance on a sphere of the Earth's mean radius."""
+    rad = 3.141592653589793 / 180
+    dlat, dlon = (lat2 - lat1) * rad, (lon2 - lon1) * rad
+    a = (dlat / 2).sin() ** 2 + (lat1 * rad).cos() * (lat2 * rad).cos() * (dlon / 2).sin() ** 2
+    return 2 * EARTH_RADIUS_KM * a.sqrt().arcsin()
+
+
+def with_city_geography(entity_shares: pl.DataFrame, membership: pl.DataFrame,
+                        coordinates: pl.DataFrame) -> pl.DataFrame:
+    """Marks city-level rows and, for members of a cluster's city plan, the distance to the
+    cluster's core and GDP per head relative to the core's.
+
+    The core is the member with the largest GDP (Shanghai, Beijing, Shenzhen, Wuhan,
+    Chongqing in 2023): one rule, not a list. The ratio and the distance are the linkage
+    proxy: a member well tied to its core should not fall far behind it in output per head.
+    """
+    coords = coordinates.select("entity_id", "longitude", "latitude")
+    members = (membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
+                                 pl.col("member_level") != "sar")
+               .select(pl.col("member_entity_id").alias("entity_id"), "cluster_id")
+               .unique("entity_id", keep="first"))
+    df = entity_shares.with_columns(
+        pl.col("entity_id").is_in(coordinates["entity_id"].implode()).alias("city_level"))
+    df = df.join(members, on="entity_id", how="left")
+    pc = df.filter(pl.col("cluster_id").is_not_null(), pl.col("city_level")).with_columns(
+        (pl.col("gdp") / pl.col("population")).alias("_pc"))
+    cores = (pc.sort("gdp", descending=True).group_by("cluster_id", maintain_order=True)
+             .first().select("cluster_id", pl.col("entity_id").alias("core_id"),
+                             pl.col("_pc").alias("_core_pc")))
+    cores = cores.join(coords.rename({"entity_id": "core_id", "longitude": "_clon",
+                                      "latitude": "_clat"}), on="core_id", how="left")
+    df = (df.join(cores, on="cluster_id", how="left").join(coords, on="entity_id", how="left")
+          .with_columns(
+              pl.when(pl.col("city_level")).then(_great_circle_km(
+                  pl.col("longitude"), pl.col("latitude"), pl.col("_clon"), pl.col("_clat")))
+              .alias("core_distance_km"),
+              pl.when(pl.col("city_level")).then(
+                  pl.col("gdp") / pl.col("population") / pl.col("_core_pc"))
+              .alias("gdp_pc_relative")))
+    return df.drop("_core_pc", "_clon", "_clat", "longitude", "latitude")
+
+
 def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
-                 membership: pl.DataFrame) -> pl.DataFrame:
+                 membership: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
     """Every share row from every origin, in one table with the contract's columns."""
-    parts = [article_shares(claims, reference), reference_entity_shares(reference),
+    parts = [article_shares(claims, reference),
+             with_city_geography(reference_entity_shares(reference), membership, coordinates),
              cluster_shares(reference, membership), published_shares(reference)]
     frames = []
     for part in parts:
@@ -192,7 +362,10 @@ def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
         frames.append(part.with_columns(
             (pl.col("gdp_share") / pl.col("pop_share")).alias("premium")).select(SHARE_COLUMNS))
     schema = {"year": pl.Int32, "population": pl.Float64, "gdp": pl.Float64,
-              "currency": pl.String, "pop_share": pl.Float64, "gdp_share": pl.Float64,
+              "currency": pl.String, "vintage": pl.String, "pop_share": pl.Float64,
+              "gdp_share": pl.Float64, "city_level": pl.Boolean, "cluster_id": pl.String,
+              "core_id": pl.String, "core_distance_km": pl.Float64,
+              "gdp_pc_relative": pl.Float64,
               "premium": pl.Float64}
     frames = [f.cast({k: v for k, v in schema.items()}) for f in frames]
     return pl.concat(frames, how="vertical").sort("origin", "entity_id", "year")

@@ -6,6 +6,7 @@ becomes exactly 1,300,000,000,000 CNY (binary floating point would give 12999999
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -114,3 +115,43 @@ def to_base(value: str, unit: str) -> Fraction:
 def to_base_float(value: str, unit: str) -> float:
     """:func:`to_base` rounded once, to the nearest double."""
     return float(to_base(value, unit))
+
+
+_DIGITS_ZH = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_ARABIC = re.compile(r"\d+(?:\.\d+)?")
+_CHINESE = re.compile(r"[零一二两三四五六七八九十百]+")
+
+
+def _chinese_integer(text: str) -> int:
+    """一 to 九百九十九, the forms an article uses for small counts (三个州, 十五, 二十一)."""
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGITS_ZH:
+            current = _DIGITS_ZH[ch]
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+    return total + current
+
+
+def printed_number(printed: str) -> Fraction | None:
+    """The number a printed figure states: the first Arabic number, else a Chinese numeral.
+
+    ``约45%`` gives 45, ``突破1.3万亿元`` 1.3, ``三分之一`` 1/3, ``三个州`` 3; a text with no
+    number gives None. A handful of forms, so written here rather than taken from a library
+    (cn2an would add a dependency for five claims).
+    """
+    if (m := _ARABIC.search(printed)) is not None:
+        return Fraction(Decimal(m.group()))
+    if "分之" in printed:
+        denominator, _, numerator = printed.partition("分之")
+        d, n = _CHINESE.findall(denominator), _CHINESE.findall(numerator)
+        if d and n:
+            return Fraction(_chinese_integer(n[0]), _chinese_integer(d[-1]))
+    if (m := _CHINESE.search(printed)) is not None:
+        return Fraction(_chinese_integer(m.group()))
+    return None

@@ -13,15 +13,12 @@ from pathlib import Path
 
 import polars as pl
 
+from citycluster import contracts
 from citycluster import expectations as ex
 from citycluster.publish import fresh_sibling, swap_directory
 
-STAGED_TABLES = ("claims", "reference", "membership", "links", "shares")
-RAW_FILES = {"claims": "data/raw/claims.csv", "reference": "data/raw/reference/*.csv",
-             "membership": "data/raw/reference/cluster_membership.csv",
-             "links": "data/raw/factcheck_links.csv",
-             "shares": "derived shares (data/staging/shares.parquet)",
-             "cross_table": "rules across tables"}
+#: Tables ingest derives rather than reads; every other staged table is declared in the contract.
+DERIVED_TABLES = ("shares", "cluster_totals")
 
 
 class ValidationFailed(RuntimeError):
@@ -34,6 +31,7 @@ class Audit:
 
     outcomes: pl.DataFrame
     docs_dir: Path | None
+    files: dict[str, str]   # table -> the raw file(s) it was read from
 
     @property
     def critical_failures(self) -> pl.DataFrame:
@@ -44,77 +42,114 @@ class Audit:
         return self.outcomes.filter(~pl.col("success") & (pl.col("severity") == ex.WARNING))
 
 
-def load_staged(staging: Path) -> dict[str, pl.DataFrame]:
+def staged_tables(package: contracts.Package) -> list[str]:
+    """Every table ingest stages: the declared ones and the derived ones."""
+    return [*package.tables(), *DERIVED_TABLES]
+
+
+def load_staged(staging: Path, package: contracts.Package) -> dict[str, pl.DataFrame]:
     """The tables ingest staged; a missing one means ingest did not run or failed."""
-    missing = [t for t in STAGED_TABLES if not (staging / f"{t}.parquet").is_file()]
+    names = staged_tables(package)
+    missing = [t for t in names if not (staging / f"{t}.parquet").is_file()]
     if missing:
         raise ValidationFailed(f"staging area {staging} lacks {', '.join(missing)}; "
                                "run the ingest step (01_ingest) first")
-    return {t: pl.read_parquet(staging / f"{t}.parquet") for t in STAGED_TABLES}
+    return {t: pl.read_parquet(staging / f"{t}.parquet") for t in names}
+
+
+def with_foreign_key_flags(frame: pl.DataFrame, contract: contracts.Contract,
+                           package: contracts.Package,
+                           tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """One boolean column per declared foreign key: does the row's key exist over there?
+
+    Null where any key field is empty (a missing value is the required rule's business).
+    """
+    for fk in contract.foreign_keys:
+        target = (package.resource(fk.table).table
+                  if fk.table in {c.name for c in package} else fk.table)
+        known = set(tables[target].select(list(fk.ref_fields)).iter_rows())
+        keys = frame.select(list(fk.fields)).iter_rows()
+        flags = [None if any(v is None for v in key) else key in known for key in keys]
+        frame = frame.with_columns(pl.Series(ex.foreign_key_column(fk), flags,
+                                             dtype=pl.Boolean))
+    return frame
+
+
+def where(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``where``: the file and line a row came from, for every message about it."""
+    return frame.with_columns(
+        (pl.col("source_file") + ", row " + pl.col("source_row").cast(pl.String))
+        .alias("where"))
 
 
 def cross_checks(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """One row per cross-table comparison, for the cross-table suite to judge.
 
     province_sum: the 31 provinces' sum against the national total (GDP and population, per
-    year); below_country: each entity's population against its country's for the same year.
+    year and vintage); below_country: each entity's population against its country's for the
+    same year. Key lookups between tables are foreign keys in the contract, not here.
     """
     ref = tables["reference"]
     nat = (ref.filter(pl.col("entity_type") == "country", pl.col("metric").is_in(
-        ["population", "gdp"])).group_by("country", "metric", "year", "base_unit")
+        ["population", "gdp"])).group_by("country", "metric", "year", "base_unit", "vintage")
         .agg(pl.col("value_base").first().alias("national")))
     prov = (ref.filter(pl.col("entity_type") == "province").group_by(
-        "country", "metric", "year", "base_unit").agg(
+        "country", "metric", "year", "base_unit", "vintage").agg(
         pl.col("value_base").sum().alias("total"), pl.len().alias("members")))
-    sums = prov.join(nat, on=["country", "metric", "year", "base_unit"]).select(
+    sums = prov.join(nat, on=["country", "metric", "year", "base_unit", "vintage"],
+                     nulls_equal=True).select(
         pl.lit("province_sum").alias("check"),
         pl.format("{} {} {} (sum of {} provinces)", "country", "metric", "year", "members")
         .alias("subject"),
         ((pl.col("total") - pl.col("national")) / pl.col("national")).alias("relative_gap"),
         pl.lit(None, dtype=pl.Float64).alias("ratio"))
     ents = ref.filter(pl.col("entity_type") != "country", pl.col("metric") == "population")
-    natpop = nat.filter(pl.col("metric") == "population").select("country", "year", "national")
+    natpop = (nat.filter(pl.col("metric") == "population")
+              .group_by("country", "year").agg(pl.col("national").max()))
     below = ents.join(natpop, on=["country", "year"]).select(
         pl.lit("below_country").alias("check"),
         (pl.col("ref_id") + " " + pl.col("entity_id")).alias("subject"),
         pl.lit(None, dtype=pl.Float64).alias("relative_gap"),
         (pl.col("value_base") / pl.col("national")).alias("ratio"))
-    links = tables["links"]
-    known_claims = set(tables["claims"]["claim_id"])
-    known_refs = set(ref.select("entity_id", "metric").iter_rows())
-    link_rows = pl.DataFrame([{
-        "check": "link_target",
-        "subject": (f"row {r['source_row']} {r['claim_id']} -> "
-                    f"{r['ref_entity_id']}/{r['ref_metric']}"),
-        "relative_gap": None,
-        "ratio": 0.0 if (r["claim_id"] in known_claims
-                         and (r["ref_entity_id"], r["ref_metric"]) in known_refs) else 1.0,
-    } for r in links.iter_rows(named=True)], schema=sums.schema)
-    return pl.concat([sums, below, link_rows])
+    return pl.concat([sums, below])
 
 
-def audit(staging: Path, paragraphs: list[str], province_sum_tolerance: float,
+def audit(staging: Path, raw_dir: Path, province_sum_tolerance: float,
           docs_dir: Path | None) -> Audit:
-    """Run every suite on the staged tables."""
-    tables = load_staged(staging)
-    suites = {
-        "claims": (tables["claims"], ex.claims_rules(paragraphs), "claim_id"),
-        "reference": (tables["reference"], ex.reference_rules(), "ref_id"),
-        "membership": (tables["membership"], ex.membership_rules(), "source_row"),
-        "links": (tables["links"], ex.links_rules(), "source_row"),
-        "shares": (tables["shares"], ex.shares_rules(), "entity_id"),
-        "cross_table": (cross_checks(tables), ex.cross_rules(province_sum_tolerance), "subject"),
-    }
+    """Run every suite on the staged tables: the contract's rules, the derived ones, and the
+    checks across tables."""
+    package = contracts.load(raw_dir)
+    tables = load_staged(staging, package)
+    suites: dict[str, tuple[pl.DataFrame, list[ex.Rule], str]] = {}
+    for table in package.tables():
+        files = package.table(table)
+        frame = where(with_foreign_key_flags(tables[table], files[0], package, tables))
+        suites[table] = (frame, ex.contract_rules(files[0], len(files) > 1)
+                         + ex.derived_rules(table), "where")
+    suites["shares"] = (tables["shares"], ex.shares_rules(), "entity_id")
+    suites["cluster_totals"] = (tables["cluster_totals"], ex.cluster_total_rules(), "entity_id")
+    suites["cross_table"] = (cross_checks(tables), ex.cross_rules(province_sum_tolerance),
+                             "subject")
     if docs_dir is not None and docs_dir.exists():
         shutil.rmtree(docs_dir)
     outcomes = ex.run_suites(suites, docs_dir)
-    return Audit(ex.outcomes_frame(outcomes), docs_dir)
+    return Audit(ex.outcomes_frame(outcomes), docs_dir,
+                 {t: _files_label(raw_dir, package.table(t)) for t in package.tables()})
+
+
+def _files_label(raw_dir: Path, files: list[contracts.Contract]) -> str:
+    """One file's path, or the table's name for several (each example then names its file)."""
+    if len(files) == 1:
+        return f"{contracts.shown(raw_dir)}/{files[0].path}"
+    return f"the {files[0].table} tables ({len(files)} files)"
 
 
 def failure_message(result: Audit) -> str:
     """The short summary printed when critical rules fail."""
     failed = [ex.Outcome(**r) for r in result.critical_failures.iter_rows(named=True)]
-    return ex.failure_message(failed, RAW_FILES, result.docs_dir)
+    files = {**result.files, "shares": "derived shares (staging/shares.parquet)",
+             "cross_table": "rules across tables"}
+    return ex.failure_message(failed, files, result.docs_dir)
 
 
 def publish(staging: Path, processed: Path) -> list[str]:
@@ -130,13 +165,8 @@ def publish(staging: Path, processed: Path) -> list[str]:
             if old.is_file():
                 shutil.copy2(old, new / old.name)
     names = []
-    for t in STAGED_TABLES:
-        shutil.copy2(staging / f"{t}.parquet", new / f"{t}.parquet")
-        names.append(f"{t}.parquet")
+    for staged in sorted(staging.glob("*.parquet")):
+        shutil.copy2(staged, new / staged.name)
+        names.append(staged.name)
     swap_directory(new, processed)
     return names
-
-
-def article_paragraphs(raw_dir: Path) -> list[str]:
-    """Paragraph locators P001… that exist in the article (from the committed index)."""
-    return pl.read_csv(raw_dir / "article_paragraphs.csv")["paragraph"].to_list()

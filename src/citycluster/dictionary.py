@@ -1,0 +1,80 @@
+"""The data dictionary, rendered from the contracts so it cannot drift from them.
+
+``data/raw/README.md`` keeps its hand-written prose (the unit table, how to add a reference file)
+and one generated block between two markers; ``citycluster dictionary`` rewrites the block and a
+test fails when the committed block differs from what the descriptor gives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from citycluster import contracts
+
+BEGIN = "<!-- BEGIN GENERATED: citycluster dictionary (edit datapackage.yaml, not this block) -->"
+END = "<!-- END GENERATED -->"
+
+
+def _constraints(f: contracts.Field) -> str:
+    parts = []
+    if f.required:
+        parts.append("required")
+    if f.unique:
+        parts.append("unique")
+    if f.enum is not None:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in f.enum))
+    if f.enum_from == "units":
+        parts.append("a unit of the unit table")
+    if f.pattern:
+        parts.append(f"matches `{f.pattern}`")
+    if f.minimum is not None or f.maximum is not None:
+        parts.append(f"within [{f.minimum}, {f.maximum}]")
+    return "; ".join(parts)
+
+
+def render(package: contracts.Package) -> str:
+    """Markdown: one section per table, its files, keys and a row per column."""
+    out = [BEGIN, ""]
+    for table in package.tables():
+        files = package.table(table)
+        first = files[0]
+        out.append(f"### `{table}` — {first.title if len(files) == 1 else 'reference statistics'}")
+        out.append("")
+        if first.description:
+            out += [first.description, ""]
+        for c in files:
+            out.append(f"- `{c.path}`" + (f": {c.title}" if len(files) > 1 else ""))
+        out.append("")
+        if first.primary_key:
+            scope = " within its file" if len(files) > 1 else ""
+            out.append(f"Key: {', '.join(f'`{k}`' for k in first.primary_key)}{scope}.")
+        for fk in first.foreign_keys:
+            out.append(f"Foreign key: {', '.join(fk.fields)} → `{fk.table}` "
+                       f"({', '.join(fk.ref_fields)}).")
+        for rule in first.rules:
+            out.append(f"Rule ({rule.severity}): {rule.description}.")
+        out += ["", "| column | type | constraints | meaning |", "| --- | --- | --- | --- |"]
+        for f in first.fields:
+            out.append(f"| `{f.name}` | {f.type} | {_constraints(f)} | "
+                       f"{f.description.replace('|', '/')} |")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def updated(readme: str, package: contracts.Package) -> str:
+    """The README with its generated block replaced (appended if it has none yet)."""
+    block = render(package)
+    if BEGIN in readme and END in readme:
+        head, _, rest = readme.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        return head + block + tail
+    return readme.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def write(raw_dir: Path) -> Path:
+    """Rewrite the dictionary block of ``raw_dir/README.md``; returns the file."""
+    path = raw_dir / "README.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# data/raw\n"
+    path.write_text(updated(text, contracts.load(raw_dir)), encoding="utf-8")
+    return path
