@@ -33,10 +33,11 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
     nb = nbformat.read(reports / "executed" / "03_model.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
-    assert processed == ["claims.parquet", "factcheck.parquet", "links.parquet",
+    assert processed == ["claims.parquet", "cluster_totals.parquet", "coordinates.parquet",
+                         "factcheck.parquet", "links.parquet",
                          "membership.parquet", "model_comparison.parquet",
                          "model_influence.parquet", "model_predictions.parquet",
-                         "model_tests.parquet", "models.parquet",
+                         "model_tests.parquet", "models.parquet", "paragraphs.parquet",
                          "reference.parquet", "shares.parquet"]
 
 

@@ -62,3 +62,21 @@ def test_ruff_is_clean() -> None:
                              "benchmarks"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_data_dictionary_is_generated_from_the_contracts() -> None:
+    """data/raw/README.md's column tables are what datapackage.yaml gives (`citycluster
+    dictionary` rewrites them); a hand edit or a stale block fails here."""
+    from citycluster import contracts, dictionary
+    from citycluster.paths import repo_root
+
+    raw = repo_root() / "data" / "raw"
+    readme = (raw / "README.md").read_text(encoding="utf-8")
+    assert dictionary.updated(readme, contracts.load(raw)) == readme
+
+
+def test_every_raw_csv_is_declared() -> None:
+    from citycluster import contracts
+    from citycluster.paths import repo_root
+
+    assert contracts.load(repo_root() / "data" / "raw").undeclared_files() == []

@@ -53,6 +53,29 @@ TEXT: dict[str, dict[str, str]] = {
                             "({low} to {high}; p = {p} for proportional shares): {verdict}.",
         "prop_yes": "the data cannot tell GDP shares apart from population shares",
         "prop_no": "GDP shares are not proportional to population shares",
+        "models_cities": "Across {n} Chinese cities with 2023 GDP and population, the GDP "
+                         "share rises by {slope} points for each point of population share (95% "
+                         "interval {low} to {high}); being a member of a national cluster adds "
+                         "{member} of national GDP at a given population share ({mlow} to "
+                         "{mhigh}). The cities are those whose figures could be found, not a "
+                         "random sample, and most figures are copies on aggregator sites.",
+        "scaling_cities": "With cluster fixed effects, GDP scales with population across the "
+                          "same {n} cities with exponent β = {beta} (95% interval {low} to "
+                          "{high}).",
+        "scaling_published_cities": "Bettencourt et al. report β = {pub} ({plow} to {phigh}) "
+                                    "for Chinese cities in {pyear} ({kind}); both are city "
+                                    "units, but their city boundaries and year differ.",
+        "linkage_cities": "A proxy for linkage, not the article's measure: across {n} member "
+                          "cities, log GDP per head relative to the cluster's core changes by "
+                          "{slope} per unit of log distance to the core (95% interval {low} to "
+                          "{high}), with cluster fixed effects. The article's three linkage "
+                          "figures stay descriptive.",
+        "headline_cities": "Summed from the {members} member cities their plans name (partial "
+                           "members counted whole, Hong Kong and Macao outside China's national "
+                           "accounts), the five clusters hold between {plow} and {phigh} of "
+                           "China's 2023 population and between {glow} and {ghigh} of its GDP "
+                           "(first releases). The bounds are wide because only {known_pop} "
+                           "members' populations and {known_gdp} members' GDP were found.",
         "scaling_intro": "GDP scales with population across the provinces with exponent "
                          "β = {beta} (95% interval {low} to {high}; 1 would be proportional).",
         "scaling_published": "Bettencourt et al. report β = {pub} ({plow} to {phigh}) for "
@@ -147,6 +170,23 @@ TEXT: dict[str, dict[str, str]] = {
                         "且文章的三个关联数字衡量的是不同的东西。",
         "trend": "{entity},{metric},{y0}–{y1}年:年均复合增长{rate}{bound}。",
         "trend_lower": "(至少如此:起始数字原文为上限)",
+        "models_cities": "在已取得2023年GDP与人口数据的{n}个中国城市中,人口比重每增加一个百分点,"
+                         "GDP比重增加{slope}个百分点(95%区间{low}至{high});在人口比重相同的条件下,"
+                         "属于国家级城市群的城市GDP比重高出{member}({mlow}至{mhigh})。"
+                         "这些城市只是能找到数据的城市,并非随机样本,且多数数字来自汇编网站的转载。",
+        "scaling_cities": "控制城市群固定效应后,同样{n}个城市的GDP随人口的标度指数β = {beta}"
+                          "(95%区间{low}至{high})。",
+        "scaling_published_cities": "Bettencourt等人对{pyear}年中国城市报告的β = {pub}"
+                                    "({plow}至{phigh};{kind});两者都以城市为单位,"
+                                    "但城市口径与年份不同。",
+        "linkage_cities": "以下是联系程度的替代指标,并非文章所用的口径:在{n}个成员城市中,"
+                          "相对于核心城市的人均GDP(取对数)随到核心城市距离(取对数)每增加一个单位"
+                          "变化{slope}(95%区间{low}至{high}),并控制城市群固定效应。"
+                          "文章给出的三个联系程度数字仅作描述。",
+        "headline_cities": "按规划所列的{members}个成员城市加总(部分纳入的城市按全市计,"
+                           "港澳不在全国核算范围内),五大城市群占2023年全国人口的{plow}至{phigh},"
+                           "占GDP的{glow}至{ghigh}(初步核算数)。区间较宽,是因为只找到了"
+                           "{known_pop}个成员城市的人口和{known_gdp}个成员城市的GDP。",
         "trend_upper": "(至多如此:起始数字原文为下限)",
         "models_table": "各模型的关键估计",
         "cases_title": "案例:伦敦与四个专业化的中国城市",
