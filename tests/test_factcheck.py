@@ -122,21 +122,21 @@ def test_implied_share_and_member_count_checks() -> None:
     reference = frame([
         {"ref_id": "N1", "entity_id": "us", "entity_en": "US", "entity_zh": "美国",
          "entity_type": "country", "country": "USA", "metric": "population", "year": 2023,
-         "value_base": 335e6, "base_unit": "persons", "confidence": "primary",
+         "value_base": 335e6, "base_unit": "persons", "source_kind": "government",
          "source_publisher": "p", "source_document": "d"},
         {"ref_id": "F1", "entity_id": "us_b", "entity_en": "B", "entity_zh": "乙",
          "entity_type": "city_cluster", "country": "USA", "metric": "pop_share", "year": None,
-         "value_base": 0.17, "base_unit": "fraction", "confidence": "secondary",
+         "value_base": 0.17, "base_unit": "fraction", "source_kind": "aggregator",
          "source_publisher": "p", "source_document": "d"}])
     shares_rows = fc.implied_share_checks(claims, reference, EXACT)
     assert len(shares_rows) == 1 and shares_rows[0]["verdict"] == "inconsistent"
     assert "19.4" in shares_rows[0]["reason"]
     membership = frame([{"cluster_id": "cn_yrd", "member_level": "city",
                          "planning_document": "plan", "document_year": 2016,
-                         "confidence": "secondary"}] * 26
+                         "source_kind": "aggregator"}] * 26
                        + [{"cluster_id": "cn_yrd", "member_level": "province",
                            "planning_document": "outline", "document_year": 2019,
-                           "confidence": "secondary"}] * 4)
+                           "source_kind": "aggregator"}] * 4)
     counts = fc.member_count_checks(claims, membership, EXACT)
     assert len(counts) == 1 and counts[0]["verdict"] == "inconsistent"
     assert "26" in counts[0]["reason"] and "outline" not in counts[0]["reason"]

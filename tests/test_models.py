@@ -146,8 +146,8 @@ def test_h0_naming_a_term_not_in_the_model_is_a_spec_error() -> None:
 
 
 @pytest.mark.parametrize(("raw", "message"), [
-    ({"name": "a", "family": "share", "sample": "cities", "formula": "y ~ x"},
-     "sample 'cities' is not one of"),
+    ({"name": "a", "family": "share", "sample": "towns", "formula": "y ~ x"},
+     "sample 'towns' is not one of"),
     ({"name": "a", "family": "growth", "sample": "provinces", "formula": "y ~ x"},
      "family 'growth' is not one of"),
     ({"name": "a", "family": "share", "sample": "provinces"}, "missing key(s) formula"),
