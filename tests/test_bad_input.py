@@ -117,7 +117,7 @@ AUDIT_CASES = [
          ("column source_kind", "source_kind is one of", "'likely'")),
     Case("source missing", NATIONAL, sub("National Bureau of Statistics of China (NBS)", "", 1),
          ("column source_publisher", "source_publisher is filled in",
-          "national_totals.csv, row 2")),
+          "national_totals.csv, row")),
     Case("duplicate ref_id", PROVINCES, sub("PROV002,", "PROV001,"),
          ("column source_file+ref_id", "ref_id is unique within its file")),
     Case("unknown cluster", MEMBERSHIP, sub("cn_yrd,", "cn_xyz,"),

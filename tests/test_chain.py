@@ -51,9 +51,10 @@ def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
     assert (fitted["ci_low"] <= fitted["estimate"]).all()
     assert (fitted["estimate"] <= fitted["ci_high"]).all()
     key = fitted.filter(pl.col("max_cooks").is_not_null())
-    assert key["model"].to_list() == ["share_entities", "share_entities_reference",
-                                      "share_provinces", "scaling_provinces",
-                                      "scaling_clusters_cn"]
+    assert key["model"].to_list() == ["share_cities", "scaling_cities",
+                                      "linkage_distance_cities", "share_entities",
+                                      "share_entities_reference", "share_provinces",
+                                      "scaling_provinces", "scaling_clusters_cn"]
     diagnostics = key.select("boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks")
     assert diagnostics.null_count().sum_horizontal().item() == 0
     thin = models.filter(pl.col("status") == "not estimable").row(0, named=True)
@@ -99,9 +100,9 @@ def test_unknown_parameter_lists_the_valid_ones(chain_repo: Path) -> None:
 def test_bad_model_spec_fails_before_any_step(chain_repo: Path) -> None:
     before = tree_bytes(chain_repo / "reports")
     result = run_cli(chain_repo, "run", "-p",
-                     'models=[{name: a, family: share, sample: cities, formula: "y ~ x"}]')
+                     'models=[{name: a, family: share, sample: towns, formula: "y ~ x"}]')
     assert result.returncode == 2
-    assert "models[0] (a): sample 'cities' is not one of provinces" in result.stderr
+    assert "models[0] (a): sample 'towns' is not one of cities" in result.stderr
     assert tree_bytes(chain_repo / "reports") == before
 
 
@@ -149,7 +150,7 @@ def test_failing_validation_leaves_processed_untouched(chain_repo: Path,
 
     assert result.returncode == 1
     assert "data/raw/claims.csv: column unit" in result.stderr
-    assert "unit is in the unit table" in result.stderr
+    assert "unit is one of the unit table" in result.stderr
     assert "萬人" in result.stderr
     assert "Data Docs:" in result.stderr
     assert tree_bytes(root / "data" / "processed") == before_processed
