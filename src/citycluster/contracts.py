@@ -126,6 +126,10 @@ class Package:
             raise KeyError(f"{self.root / DESCRIPTOR} declares no table {table!r}")
         return found
 
+    def table_of(self, name: str) -> str:
+        """The staged table a foreign key names, by resource name or by table name."""
+        return next((c.table for c in self.contracts if c.name == name), name)
+
     def tables(self) -> list[str]:
         return list(dict.fromkeys(c.table for c in self.contracts))
 
@@ -198,7 +202,7 @@ def _load(path: Path, mtime_ns: int) -> Package:
     if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
         raise ContractError(f"{path}: expected a data package with a list of resources")
     contracts = tuple(_contract(r) for r in data["resources"])
-    tables = {c.table for c in contracts} | {c.name for c in contracts}
+    tables = {c.table for c in contracts} | {c.name for c in contracts}  # either may be named
     for c in contracts:
         for fk in c.foreign_keys:
             if fk.table not in tables:

@@ -253,11 +253,10 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         return Outcome("unverifiable",
                        f"Only bounds more than {tol.max_year_gap} years from the claim exist.",
                        f"只有与文章年份相差超过{tol.max_year_gap}年的上下限数字。", bounds, None)
-    bracket = _bracket(chosen, tol)
-    if bracket is not None and civ.contains(bracket):
-        lo, hi = (min(b.value for b in chosen if b.relation == r) if r == "upper_bound"
-                  else max(b.value for b in chosen if b.relation == r)
-                  for r in ("lower_bound", "upper_bound"))
+    bracket = _bracket(chosen)
+    if bracket is not None and civ.contains(
+            reference_band(list(bracket), tol, chosen[0].base_unit)):
+        lo, hi = bracket
         return Outcome(
             "consistent",
             f"Claimed {claimed_en}; the figure lies between {readable(lo, 'fraction', 'en')} "
@@ -286,13 +285,13 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         chosen, chosen[0].relation)
 
 
-def _bracket(chosen: list[Candidate], tol: Tolerances) -> Interval | None:
-    """The range a lower and an upper bound leave for the true figure (with rounding slack)."""
+def _bracket(chosen: list[Candidate]) -> tuple[float, float] | None:
+    """The tightest range the lower and upper bounds leave for the true figure."""
     lows = [b.value for b in chosen if b.relation == "lower_bound"]
     highs = [b.value for b in chosen if b.relation == "upper_bound"]
     if not lows or not highs:
         return None
-    return reference_band([max(lows), min(highs)], tol, chosen[0].base_unit)
+    return max(lows), min(highs)
 
 
 def judge(claim: dict[str, Any], cands: list[Candidate], tol: Tolerances,

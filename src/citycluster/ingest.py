@@ -98,21 +98,17 @@ def printed_agreement(claims: pl.DataFrame) -> pl.DataFrame:
     The contract's printed-matches-value rule: a value edited without its printed text (or the
     reverse) is caught before the verdict silently flips.
     """
-    def agrees(row: dict) -> bool | None:
-        number = units.printed_number(row["printed"] or "")
-        if number is None or row["value"] is None:
-            return None
+    numbers, agree = [], []
+    for printed, value in claims.select("printed", "value").iter_rows():
+        number = units.printed_number(printed or "")
+        numbers.append(float(number) if number is not None else None)
         try:
-            return abs(units.parse_number(row["value"])) == number
+            agree.append(None if number is None or value is None
+                         else abs(units.parse_number(value)) == number)
         except ValueError:
-            return None
-
-    return claims.with_columns(
-        pl.col("printed").map_elements(
-            lambda t: (float(n) if (n := units.printed_number(t)) is not None else None),
-            return_dtype=pl.Float64).alias("printed_number"),
-        pl.struct("printed", "value").map_elements(agrees, return_dtype=pl.Boolean)
-        .alias("printed_agrees"))
+            agree.append(None)
+    return claims.with_columns(pl.Series("printed_number", numbers, dtype=pl.Float64),
+                               pl.Series("printed_agrees", agree, dtype=pl.Boolean))
 
 
 def read_claims(raw_dir: Path, approx_tolerance: float) -> pl.DataFrame:

@@ -185,6 +185,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                                     pl.col("base_unit") != "MOP")
                        .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
                for m in ("population", "gdp")}
+    province_ids = dict(reference.filter(pl.col("entity_type") == "province")
+                        .select("entity_zh", "entity_id").unique("entity_zh").iter_rows())
     groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
     groups["cn_big5"] = plans
     for cid, members in groups.items():
@@ -203,7 +205,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             for province, ms in by_province.items():
                 whole = ms == [province]  # a whole province or municipality, keyed by its id
                 province_total = (figures[metric].get(province) if whole
-                                  else _province_total(province, reference, metric))
+                                  else figures[metric].get(province_ids.get(province, "")))
                 lo, hi, k = _province_parts(ms, province, figures[metric], cities_in,
                                             province_total)
                 low, high, known = low + lo, high + hi, known + k
@@ -230,12 +232,6 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
         })
     return pl.DataFrame(rows, infer_schema_length=None)
-
-
-def _province_total(province_zh: str, reference: pl.DataFrame, metric: str) -> float | None:
-    rows = reference.filter(pl.col("entity_type") == "province", pl.col("entity_zh") == province_zh,
-                            pl.col("metric") == metric, pl.col("year") == 2023)
-    return rows["value_base"][0] if rows.height else None
 
 
 def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:

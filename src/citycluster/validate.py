@@ -65,9 +65,7 @@ def with_foreign_key_flags(frame: pl.DataFrame, contract: contracts.Contract,
     Null where any key field is empty (a missing value is the required rule's business).
     """
     for fk in contract.foreign_keys:
-        target = (package.resource(fk.table).table
-                  if fk.table in {c.name for c in package} else fk.table)
-        known = set(tables[target].select(list(fk.ref_fields)).iter_rows())
+        known = set(tables[package.table_of(fk.table)].select(list(fk.ref_fields)).iter_rows())
         keys = frame.select(list(fk.fields)).iter_rows()
         flags = [None if any(v is None for v in key) else key in known for key in keys]
         frame = frame.with_columns(pl.Series(ex.foreign_key_column(fk), flags,
