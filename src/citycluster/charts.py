@@ -232,7 +232,7 @@ def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
                             pl.col("country") == "GBR").select(
         "entity_zh", "entity_en", pl.col("value_base").alias("change"),
         pl.lit("article").alias("origin"), pl.col("claim_id").alias("source"))
-    census = (reference.filter(pl.col("metric") == "population",
+    census = (reference.filter(pl.col("metric") == "population", pl.col("vintage") == "census",
                                pl.col("entity_id").is_in(["gb_london_inner", "gb_london_outer"]),
                                pl.col("year").is_in([1951, 1981]))
               .sort("entity_id", "year", "ref_id")

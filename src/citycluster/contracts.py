@@ -23,7 +23,7 @@ import yaml
 DESCRIPTOR = "datapackage.yaml"
 NUMERIC_TYPES = ("number", "integer")
 #: Rules across columns a contract may name in ``x-rules`` (implemented in expectations.py).
-CROSS_COLUMN_RULES = ("printed-matches-value", "url-unless-recalled")
+CROSS_COLUMN_RULES = ("printed-matches-value", "url-unless-recalled", "change-has-two-years")
 
 
 class ContractError(ValueError):

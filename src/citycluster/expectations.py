@@ -92,6 +92,9 @@ _CROSS_COLUMN: dict[str, Callable[[ContractRule], Rule]] = {
         "ExpectColumnValuesToNotBeNull", {"column": "source_url",
         "row_condition": 'source_kind!="recalled"', "condition_parser": "pandas"},
         r.description, r.severity),
+    "change-has-two-years": lambda r: Rule(
+        "ExpectColumnValuesToBeInSet", {"column": "change_years_ok", "value_set": [True]},
+        r.description, r.severity),
 }
 
 

@@ -25,18 +25,24 @@ Reasons are written in English and Chinese from the same numbers.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from citycluster.formatting import readable
+from citycluster.shares import parse_mix, source_mix
 
 VERDICTS = ("consistent", "inconsistent", "unverifiable")
 COLUMNS = ["claim_id", "check", "paragraph", "entity", "entity_zh", "metric", "claimed",
            "claimed_low", "claimed_high", "reference", "reference_value", "reference_year",
            "year_gap", "unit", "relation", "verdict", "reason", "reason_zh", "source",
-           "source_kind", "ratio"]
+           "source_kind", "source_mix", "weak_basis", "ratio"]
+#: Source kinds a careful reader would not rest a verdict on alone.
+WEAK_KINDS = frozenset({"aggregator", "recalled"})
+REF_ID = re.compile(r"\b[A-Z]{2,5}\d{3}\b")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,12 @@ class Candidate:
     source: str
     label_en: str
     label_zh: str
+    #: for a figure derived from others: how many figures of each source kind it rests on
+    basis: tuple[tuple[str, int], ...] = ()
+
+    def kinds(self) -> tuple[tuple[str, int], ...]:
+        """The source kinds behind this figure, with counts."""
+        return self.basis or ((self.source_kind, 1),)
 
 
 @dataclass
@@ -352,9 +364,12 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
     for link in mine.iter_rows(named=True):
         rows = reference.filter(pl.col("entity_id") == link["ref_entity_id"],
                                 pl.col("metric") == link["ref_metric"])
-        if link["ref_year"] is not None:
-            rows = rows.filter(pl.col("year") == link["ref_year"])
-        add(rows, link["relation"], link["use"])
+        if link["use"] == "change":
+            out.extend(_changes(rows, link["ref_base_year"], link["ref_year"], link["relation"]))
+        else:
+            if link["ref_year"] is not None:
+                rows = rows.filter(pl.col("year") == link["ref_year"])
+            add(rows, link["relation"], link["use"])
         compare_as = link["compare_as"] or compare_as
     if claim["metric"] in ("pop_share", "gdp_share"):
         col = claim["metric"]
@@ -366,9 +381,44 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
                 s[src], s[col], s["year"], "fraction", "upper_bound" if whole else "same",
                 "derived", s["boundary"],
                 f"{s['entity_en']} ({'whole provinces' if whole else 'reference'})",
-                f"{s['entity_zh']}({'整省口径' if whole else '参考数据'})"))
+                f"{s['entity_zh']}({'整省口径' if whole else '参考数据'})",
+                _basis_of(s[src], reference)))
         out.extend(_city_candidates(claim, cluster_totals))
     return out, compare_as
+
+
+def _changes(rows: pl.DataFrame, base_year: int, year: int, relation: str) -> list[Candidate]:
+    """The change from ``base_year`` to ``year``, one per vintage both years share.
+
+    Like is paired with like: a census count is never subtracted from a mid-year estimate,
+    which would mix a count with a model of the population.
+    """
+    out = []
+    for (vintage,), group in rows.group_by("vintage", maintain_order=True):
+        start = group.filter(pl.col("year") == base_year).sort("ref_id")
+        end = group.filter(pl.col("year") == year).sort("ref_id")
+        if start.is_empty() or end.is_empty():
+            continue
+        a, b = start.row(0, named=True), end.row(0, named=True)
+        if a["base_unit"] != b["base_unit"]:
+            continue
+        kinds = {a["source_kind"], b["source_kind"]}
+        basis = tuple(sorted(Counter([a["source_kind"], b["source_kind"]]).items()))
+        out.append(Candidate(
+            f"{b['ref_id']}−{a['ref_id']}", b["value_base"] - a["value_base"], year,
+            b["base_unit"], relation, ", ".join(sorted(kinds)),
+            f"{_source(b)} (change since {base_year}, {vintage or 'unlabelled'})",
+            f"{b['entity_en']}, change {base_year}–{year} ({vintage or 'unlabelled'})",
+            f"{b['entity_zh'] or b['entity_en']}{base_year}–{year}年变化({vintage or '未标注'})",
+            basis))
+    return out
+
+
+def _basis_of(source: str, reference: pl.DataFrame) -> tuple[tuple[str, int], ...]:
+    """The source kinds of the reference rows a derived figure names (``sum of PROV002, ...``)."""
+    ids = set(REF_ID.findall(source or ""))
+    kinds = reference.filter(pl.col("ref_id").is_in(list(ids)))["source_kind"].to_list()
+    return tuple(sorted(Counter(kinds).items()))
 
 
 def _city_candidates(claim: dict[str, Any],
@@ -387,14 +437,15 @@ def _city_candidates(claim: dict[str, Any],
         zh = f"{r['entity_zh']}(按成员城市,{r['members']}个中已知{known}个)"
         src = "sum of member cities in china_cities_2023.csv over the national total"
         ref = r["pop_source" if col == "pop_share" else "gdp_source"]
+        basis = parse_mix(r["pop_source_kinds" if col == "pop_share" else "gdp_source_kinds"])
         if low == high:
             out.append(Candidate(ref, low, r["year"], "fraction", "same", "derived", src,
-                                 en, zh))
+                                 en, zh, basis))
         else:
             out.append(Candidate(ref, low, r["year"], "fraction", "lower_bound", "derived",
-                                 src, en, zh))
+                                 src, en, zh, basis))
             out.append(Candidate(ref, high, r["year"], "fraction", "upper_bound", "derived",
-                                 src, en, zh))
+                                 src, en, zh, basis))
     return out
 
 
@@ -431,6 +482,11 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
         "reason": o.reason_en, "reason_zh": o.reason_zh,
         "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in o.refs)) or None,
         "source_kind": ", ".join(sorted({r.source_kind for r in o.refs})) or None,
+        "source_mix": source_mix(k for r in o.refs for k, n in r.kinds() for _ in range(n))
+                      or None,
+        # a verdict (not a mere lack of one) whose every underlying figure is weak
+        "weak_basis": bool(o.refs) and o.verdict != "unverifiable"
+                      and {k for r in o.refs for k, _ in r.kinds()} <= WEAK_KINDS,
         "ratio": (claim["value_base"] / (sum(values) / len(values))
                   if comparable and sum(values) else None),
     }
@@ -503,5 +559,6 @@ def run_factcheck(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataF
             + member_count_checks(claims, membership, tol))
     schema = {c: pl.String for c in COLUMNS} | {
         "claimed_low": pl.Float64, "claimed_high": pl.Float64, "reference_value": pl.Float64,
-        "reference_year": pl.Int32, "year_gap": pl.Int32, "ratio": pl.Float64}
+        "reference_year": pl.Int32, "year_gap": pl.Int32, "ratio": pl.Float64,
+        "weak_basis": pl.Boolean}
     return pl.DataFrame(rows, schema=schema).select(COLUMNS)

@@ -111,6 +111,19 @@ def printed_agreement(claims: pl.DataFrame) -> pl.DataFrame:
                                pl.Series("printed_agrees", agree, dtype=pl.Boolean))
 
 
+def change_years_agreement(links: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``change_years_ok``: a change link counts from an earlier base year to ``ref_year``.
+
+    The contract's change-has-two-years rule; without it a change would silently compare one
+    year's level with the claimed difference.
+    """
+    change = pl.col("use") == "change"
+    both = pl.col("ref_year").is_not_null() & pl.col("ref_base_year").is_not_null()
+    ok = (pl.when(change).then(both & (pl.col("ref_base_year") < pl.col("ref_year")))
+          .otherwise(pl.col("ref_base_year").is_null()))
+    return links.with_columns(ok.fill_null(False).alias("change_years_ok"))
+
+
 def read_claims(raw_dir: Path, approx_tolerance: float) -> pl.DataFrame:
     """The claims ledger with printed values kept and base-unit values and bounds added."""
     return claim_bounds(printed_agreement(read_table(raw_dir, "claims")), approx_tolerance)
@@ -130,6 +143,7 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
                             "declares this file; add one (or move the file out of the raw folder)")
     tables = {t: read_table(raw_dir, t) for t in package.tables() if t != "claims"}
     tables["claims"] = read_claims(raw_dir, approx_tolerance)
+    tables["links"] = change_years_agreement(tables["links"])
     tables["shares"] = build_shares(tables["claims"], tables["reference"], tables["membership"],
                                     tables["coordinates"])
     tables["cluster_totals"] = city_cluster_shares(tables["reference"], tables["membership"],

@@ -12,8 +12,8 @@ from typing import Any
 
 FAMILIES = ("share", "scaling", "linkage")
 #: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
-SAMPLE_NAMES = ("cities", "city_linkage", "provinces", "entities", "entities_reference",
-                "clusters_cn", "linkage", "reference_panel")
+SAMPLE_NAMES = ("cities", "city_linkage", "capital_linkage", "provinces", "entities",
+                "entities_reference", "clusters_cn", "linkage", "reference_panel")
 
 
 class ModelSpecError(ValueError):

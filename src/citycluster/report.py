@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
 from citycluster.publish import write_text_atomic
+from citycluster.shares import parse_mix
 
 __all__ = ["BASE_UNITS", "interval", "num", "pct", "quantity"]  # re-exported for notebooks
 
@@ -38,9 +39,12 @@ TEXT: dict[str, dict[str, str]] = {
         "claims_share": "Its headline figure: the five national city clusters hold about "
                         "{pop} of China's population and produce {gdp} of its GDP (2023).",
         "data_title": "Data and sources",
-        "data_intro": "{n_ref} reference figures from {n_files} tables test the claims: "
-                      "{primary} seen in the official source, {secondary} in a reliable copy, "
-                      "and {recalled} recalled without a copy found.",
+        "data_intro": "{n_ref} reference figures from {n_files} tables test the claims. By the "
+                      "kind of source each was seen in: {mix}.",
+        "data_weak": "{n_weak} of the {n_verdicts} verdicts rest only on aggregator copies or "
+                     "recalled figures; the fact-check table marks them, and they should be "
+                     "read as provisional until an official copy is found.",
+        "mix_item": "{kind} {n}", "mix_sep": "; ",
         "validation_title": "Validation",
         "validation_intro": "{n_rules} rules checked the tables before publication: "
                             "{n_pass} passed, {n_warn} warning(s), {n_crit} critical failure(s).",
@@ -70,6 +74,11 @@ TEXT: dict[str, dict[str, str]] = {
                           "{slope} per unit of log distance to the core (95% interval {low} to "
                           "{high}), with cluster fixed effects. The article's three linkage "
                           "figures stay descriptive.",
+        "linkage_capital": "The same proxy beyond the five clusters: across {n} prefecture-level "
+                           "cities in {provinces} provinces, log GDP per head relative to the "
+                           "provincial capital changes by {slope} per unit of log distance to "
+                           "the capital (95% interval {low} to {high}), with province fixed "
+                           "effects. Distance is a straight line, not travel time.",
         "headline_cities": "Summed from the {members} member cities their plans name (partial "
                            "members counted whole, Hong Kong and Macao outside China's national "
                            "accounts), the five clusters hold between {plow} and {phigh} of "
@@ -112,6 +121,11 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_factcheck": "Verdicts, and the ratio of each claim to its reference.",
         "table_check": "Check", "table_claimed": "Claimed", "table_reference": "Reference",
         "table_verdict": "Verdict", "table_reason": "Reason", "table_ratio": "Claim ÷ ref.",
+        "table_basis": "Sources behind it", "weak_basis": "aggregator or recalled only",
+        "footer_vintages": "Vintages of the reference figures",
+        "footer_vintage_rule": ". 2023 shares divide first releases by the first-release national "
+                               "total; changes over time subtract like from like (census from "
+                               "census).",
         "consistent": "consistent", "inconsistent": "inconsistent",
         "unverifiable": "unverifiable", "direct": "direct", "implied_share": "implied share",
         "member_count": "member count",
@@ -149,8 +163,10 @@ TEXT: dict[str, dict[str, str]] = {
         "claims_share": "其核心数字:五大国家级城市群约占全国人口的{pop},创造了{gdp}的GDP"
                         "(2023年)。",
         "data_title": "数据与来源",
-        "data_intro": "用于检验的参考数据共{n_ref}条,来自{n_files}张表:其中{primary}条见于官方"
-                      "原始来源,{secondary}条见于可靠转载,{recalled}条凭记忆录入、未找到出处。",
+        "data_intro": "用于检验的参考数据共{n_ref}条,来自{n_files}张表。按所见来源的类型分:{mix}。",
+        "data_weak": "在{n_verdicts}项结论中,有{n_weak}项仅以汇编网站转载或凭记忆录入的数字为依据;"
+                     "核查表中已逐项标出,在找到官方出处之前应视为暂定。",
+        "mix_item": "{kind}{n}条", "mix_sep": ";",
         "validation_title": "数据校验",
         "validation_intro": "发布前共以{n_rules}条规则校验数据:{n_pass}条通过,{n_warn}条警告,"
                             "{n_crit}条严重错误。",
@@ -183,6 +199,10 @@ TEXT: dict[str, dict[str, str]] = {
                           "相对于核心城市的人均GDP(取对数)随到核心城市距离(取对数)每增加一个单位"
                           "变化{slope}(95%区间{low}至{high}),并控制城市群固定效应。"
                           "文章给出的三个联系程度数字仅作描述。",
+        "linkage_capital": "把同一替代指标推广到五大城市群之外:在{provinces}个省的{n}个地级市中,"
+                           "相对于省会的人均GDP(取对数)随到省会距离(取对数)每增加一个单位变化"
+                           "{slope}(95%区间{low}至{high}),并控制省份固定效应。距离为直线距离,"
+                           "不是通行时间。",
         "headline_cities": "按规划所列的{members}个成员城市加总(部分纳入的城市按全市计,"
                            "港澳不在全国核算范围内),五大城市群占2023年全国人口的{plow}至{phigh},"
                            "占GDP的{glow}至{ghigh}(初步核算数)。区间较宽,是因为只找到了"
@@ -209,6 +229,10 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_factcheck": "核查结论,以及各项说法与参考值之比。",
         "table_check": "核查", "table_claimed": "文章说法", "table_reference": "参考数据",
         "table_verdict": "结论", "table_reason": "理由", "table_ratio": "说法÷参考",
+        "table_basis": "所依据的来源", "weak_basis": "仅有汇编网站或记忆数字",
+        "footer_vintages": "参考数据的版本",
+        "footer_vintage_rule": "。2023年的比重以初步核算数除以同为初步核算的全国总量;"
+                               "跨年变化只在同类数字之间相减(普查数减普查数)。",
         "consistent": "相符", "inconsistent": "不符", "unverifiable": "无法核实",
         "direct": "直接", "implied_share": "推算比重", "member_count": "成员数",
         "caveats_title": "局限",
@@ -239,10 +263,15 @@ LABELS: dict[str, dict[str, str]] = {
            "news": "news agency or newspaper", "academic": "academic publication",
            "encyclopedia": "encyclopedia", "aggregator": "aggregator or blog",
            "recalled": "recalled, not checked", "supporting_rate": "supporting rate",
+           "derived": "derived from other figures", "first_release": "first release",
+           "revised": "revised", "yearbook": "yearbook", "census": "census count",
+           "estimate": "estimate", "unlabelled": "not labelled",
            "output": "output value"},
     "zh": {"statistics_office": "统计部门", "government": "政府部门", "news": "通讯社或报纸",
            "academic": "学术出版物", "encyclopedia": "百科", "aggregator": "汇编网站或博客",
-           "recalled": "凭记忆,未核对",
+           "recalled": "凭记忆,未核对", "derived": "由其他数字推算",
+           "first_release": "初步核算数", "revised": "修订数", "yearbook": "年鉴数",
+           "census": "普查数", "estimate": "估计数", "unlabelled": "未标注",
            "supporting_rate": "配套率", "output": "产值",
            "a row that is not recalled names where it was seen": "非凭记忆的数据注明出处链接"},
 }
@@ -295,15 +324,32 @@ def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str]
             {"text": "" if ratio is None else f"{ratio:.2f}",
              "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
             {"text": r[reason], "sort": None, "num": False},
+            {"text": basis_text(r["source_mix"], r["weak_basis"], lang), "sort": None,
+             "num": False},
         ]})
     inconsistent = [{"id": r["claim_id"], "reason": r[reason]} for r in checks.filter(
         pl.col("verdict") == "inconsistent").sort("claim_id").iter_rows(named=True)]
     header = [t["table_id"], t["table_check"], t["table_entity"], t["table_claimed"],
-              t["table_verdict"], t["table_ratio"], t["table_reason"]]
+              t["table_verdict"], t["table_ratio"], t["table_reason"], t["table_basis"]]
     return _ENV.get_template("factcheck.html.j2").render(
         title=t["factcheck_title"], paragraphs=[*paragraphs, t["fc_inconsistent"]],
         inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
         verdicts=[(v, t[v]) for v in ("consistent", "inconsistent", "unverifiable")], t=t)
+
+
+def mix_text(mix: Sequence[tuple[str, int]], lang: str) -> str:
+    """A count per source kind or vintage in words: ``aggregator or blog 312; news 31``."""
+    t = TEXT[lang]
+    return t["mix_sep"].join(t["mix_item"].format(kind=label(k, lang), n=n) for k, n in mix)
+
+
+def basis_text(source_mix: str | None, weak: bool | None, lang: str) -> str:
+    """What a verdict rests on, with the warning when every figure is an aggregator copy or
+    recalled."""
+    if not source_mix:
+        return ""
+    words = mix_text(parse_mix(source_mix), lang)
+    return f"{words} ({TEXT[lang]['weak_basis']})" if weak else words
 
 
 def header(lang: str, languages: Sequence[str]) -> str:
@@ -314,10 +360,19 @@ def header(lang: str, languages: Sequence[str]) -> str:
         title=TEXT[lang]["title"], lang=lang, others=others, toc=toc, t=TEXT[lang])
 
 
-def footer(record: dict[str, Any], lang: str) -> str:
-    """The reproducibility footer: commit, lock and input hashes, parameters, timings."""
+def vintage_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
+    """How many reference figures of each vintage the run used, most frequent first."""
+    counts = (reference.select(pl.col("vintage").fill_null("unlabelled")).group_by("vintage")
+              .len().sort(["len", "vintage"], descending=[True, False]))
+    return list(counts.iter_rows())
+
+
+def footer(record: dict[str, Any], lang: str, vintages: Sequence[tuple[str, int]] = ()) -> str:
+    """The reproducibility footer: commit, lock and input hashes, parameters, timings, and the
+    vintages of the reference figures with the rule that pairs them."""
     params = {k: json.dumps(v, ensure_ascii=False) for k, v in sorted(record["params"].items())}
-    return _ENV.get_template("footer.html.j2").render(r=record, params=params, t=TEXT[lang])
+    return _ENV.get_template("footer.html.j2").render(
+        r=record, params=params, t=TEXT[lang], vintages=mix_text(vintages, lang))
 
 
 def write_index(reports: Path, languages: Sequence[str]) -> Path:

@@ -124,9 +124,21 @@ def city_linkage(shares: pl.DataFrame, claims: pl.DataFrame,
         pl.col("core_distance_km") > 0)
 
 
+def capital_linkage(shares: pl.DataFrame, claims: pl.DataFrame,
+                    reference: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Prefecture-level cities other than their province's capital, where the capital's figures
+    are known: GDP per head relative to the capital's, against the distance to it. Most of
+    China's metropolitan areas are drawn around a provincial capital, so this is the same proxy
+    as :func:`city_linkage` over every province rather than the five clusters."""
+    return cities(shares, claims, reference).filter(
+        pl.col("gdp_pc_rel_capital").is_not_null(), pl.col("entity_id") != pl.col("capital_id"),
+        pl.col("capital_distance_km") > 0)
+
+
 SAMPLES: dict[str, Callable[..., pl.DataFrame]] = {
     "cities": cities,
     "city_linkage": city_linkage,
+    "capital_linkage": capital_linkage,
     "provinces": provinces,
     "entities": entities,
     "entities_reference": entities_reference,

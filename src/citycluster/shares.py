@@ -8,6 +8,9 @@ computed from whole provinces is not the share of a cluster defined by its citie
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 import polars as pl
 
 COUNTRY_ENTITY = {"CHN": "cn", "USA": "us", "JPN": "jp", "GBR": "gb"}
@@ -22,7 +25,8 @@ CLUSTER_NAMES = {
 SHARE_COLUMNS = ["entity_id", "entity_zh", "entity_en", "entity_type", "country", "year",
                  "population", "gdp", "currency", "vintage", "pop_share", "gdp_share",
                  "premium", "origin", "boundary", "pop_source", "gdp_source", "city_level",
-                 "cluster_id", "core_id", "core_distance_km", "gdp_pc_relative"]
+                 "cluster_id", "core_id", "core_distance_km", "gdp_pc_relative",
+                 "province_zh", "capital_id", "capital_distance_km", "gdp_pc_rel_capital"]
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
 
@@ -130,10 +134,28 @@ CITY_PLANS = {
 }
 
 
+def source_mix(kinds: Iterable[str | None]) -> str:
+    """How many figures of each source kind a sum rests on, most frequent first
+    (``aggregator 41, news 6``), so a reader can weigh a derived figure by what it is made of."""
+    counts = Counter(k or "unknown" for k in kinds)
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def parse_mix(mix: str | None) -> tuple[tuple[str, int], ...]:
+    """The pairs :func:`source_mix` wrote, back as (kind, count)."""
+    pairs = []
+    for part in (mix or "").split(", "):
+        if part:
+            kind, _, n = part.rpartition(" ")
+            pairs.append((kind, int(n)))
+    return tuple(pairs)
+
+
 def _province_parts(members: list[str], province: str, known: dict[str, float],
                     cities_in: dict[str, list[str]],
-                    province_total: float | None) -> tuple[float, float, int]:
-    """Lower and upper bound of one province's part of a cluster, and how many members are known.
+                    province_total: float | None) -> tuple[float, float, int, list[str]]:
+    """Lower and upper bound of one province's part of a cluster, how many members are known,
+    and whose figures the bounds rest on (the province itself standing for its total).
 
     Exact when every member city is known (their sum) or every non-member city is known (the
     province total minus them); otherwise the known members bound it from below and the province
@@ -141,18 +163,23 @@ def _province_parts(members: list[str], province: str, known: dict[str, float],
     """
     if members == [province]:
         if province_total is None:
-            return float("nan"), float("nan"), 0
-        return province_total, province_total, 1
-    known_members = [known[m] for m in members if m in known]
+            return float("nan"), float("nan"), 0, []
+        return province_total, province_total, 1, [province]
+    member_ids = [m for m in members if m in known]
+    known_members = [known[m] for m in member_ids]
     others = [c for c in cities_in.get(province, []) if c not in members]
-    known_others = [known[c] for c in others if c in known]
+    other_ids = [c for c in others if c in known]
+    known_others = [known[c] for c in other_ids]
     if len(known_members) == len(members):
-        return sum(known_members), sum(known_members), len(members)
+        return sum(known_members), sum(known_members), len(members), member_ids
+    with_total = [province, *other_ids]
     if province_total is not None and len(known_others) == len(others):
         exact = province_total - sum(known_others)
-        return exact, exact, len(members)
-    high = province_total - sum(known_others) if province_total is not None else float("inf")
-    return sum(known_members), high, len(known_members)
+        return exact, exact, len(members), with_total
+    if province_total is None:
+        return sum(known_members), float("inf"), len(known_members), member_ids
+    return (sum(known_members), province_total - sum(known_others), len(known_members),
+            member_ids + with_total)
 
 
 def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
@@ -185,6 +212,10 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                                     pl.col("base_unit") != "MOP")
                        .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
                for m in ("population", "gdp")}
+    kind_of = dict(ref23.sort("ref_id").group_by("entity_id", "metric", maintain_order=True)
+                   .agg(pl.col("source_kind").first())
+                   .select(pl.concat_str("entity_id", "metric", separator="|"), "source_kind")
+                   .iter_rows())
     province_ids = dict(reference.filter(pl.col("entity_type") == "province")
                         .select("entity_zh", "entity_id").unique("entity_zh").iter_rows())
     groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
@@ -202,15 +233,18 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
         for metric in ("population", "gdp"):
             low = high = 0.0
             known = 0
+            used: list[str] = []
             for province, ms in by_province.items():
                 whole = ms == [province]  # a whole province or municipality, keyed by its id
                 province_total = (figures[metric].get(province) if whole
                                   else figures[metric].get(province_ids.get(province, "")))
-                lo, hi, k = _province_parts(ms, province, figures[metric], cities_in,
-                                            province_total)
+                lo, hi, k, ids = _province_parts(ms, province, figures[metric], cities_in,
+                                                 province_total)
                 low, high, known = low + lo, high + hi, known + k
+                used += [province_ids.get(i, i) for i in ids]
             row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
             row[f"known_{metric}"] = known
+            row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
         exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
         zh, en = CLUSTER_NAMES[cid]
         rows.append({
@@ -226,6 +260,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "gdp_share_high": row["upper_gdp"] / nat["gdp"][0],
             "members": n_members, "members_known_population": row["known_population"],
             "members_known_gdp": row["known_gdp"],
+            "pop_source_kinds": row["kinds_population"], "gdp_source_kinds": row["kinds_gdp"],
             "origin": "reference",
             "boundary": f"member cities ({n_members}, partial members whole)",
             "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
@@ -339,7 +374,34 @@ def with_city_geography(entity_shares: pl.DataFrame, membership: pl.DataFrame,
               pl.when(pl.col("city_level")).then(
                   pl.col("gdp") / pl.col("population") / pl.col("_core_pc"))
               .alias("gdp_pc_relative")))
-    return df.drop("_core_pc", "_clon", "_clat", "longitude", "latitude")
+    df = df.drop("_core_pc", "_clon", "_clat")
+    return with_capital_distance(df, coordinates).drop("longitude", "latitude")
+
+
+def with_capital_distance(df: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
+    """For every prefecture-level city, its province, the distance to the provincial capital and
+    GDP per head relative to the capital's: the linkage proxy beyond the five clusters.
+
+    The capital is read from the division code, not listed: GB/T 2260 gives the seat of each
+    province's government the first prefecture code (``xx0100``), and municipalities have none.
+    """
+    cities = coordinates.filter(pl.col("entity_id").str.starts_with("cn_city_")).select(
+        "entity_id", "province_zh",
+        (pl.col("adcode").cast(pl.String).str.slice(0, 2) + "0100").alias("_cap_code"))
+    capitals = (coordinates.filter(pl.col("adcode").cast(pl.String).str.ends_with("0100"))
+                .select(pl.col("adcode").cast(pl.String).alias("_cap_code"),
+                        pl.col("entity_id").alias("capital_id"),
+                        pl.col("longitude").alias("_klon"), pl.col("latitude").alias("_klat")))
+    cap_pc = (df.filter(pl.col("city_level"))
+              .select(pl.col("entity_id").alias("capital_id"),
+                      (pl.col("gdp") / pl.col("population")).alias("_cap_pc")))
+    geo = cities.join(capitals, on="_cap_code", how="inner").join(cap_pc, on="capital_id",
+                                                                    how="left")
+    df = df.join(geo, on="entity_id", how="left").with_columns(
+        _great_circle_km(pl.col("longitude"), pl.col("latitude"), pl.col("_klon"),
+                         pl.col("_klat")).alias("capital_distance_km"),
+        (pl.col("gdp") / pl.col("population") / pl.col("_cap_pc")).alias("gdp_pc_rel_capital"))
+    return df.drop("_cap_code", "_klon", "_klat", "_cap_pc")
 
 
 def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
@@ -361,7 +423,9 @@ def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
               "currency": pl.String, "vintage": pl.String, "pop_share": pl.Float64,
               "gdp_share": pl.Float64, "city_level": pl.Boolean, "cluster_id": pl.String,
               "core_id": pl.String, "core_distance_km": pl.Float64,
-              "gdp_pc_relative": pl.Float64,
+              "gdp_pc_relative": pl.Float64, "province_zh": pl.String,
+              "capital_id": pl.String, "capital_distance_km": pl.Float64,
+              "gdp_pc_rel_capital": pl.Float64,
               "premium": pl.Float64}
     frames = [f.cast({k: v for k, v in schema.items()}) for f in frames]
     return pl.concat(frames, how="vertical").sort("origin", "entity_id", "year")
