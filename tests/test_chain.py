@@ -52,7 +52,8 @@ def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
     assert (fitted["estimate"] <= fitted["ci_high"]).all()
     key = fitted.filter(pl.col("max_cooks").is_not_null())
     assert key["model"].to_list() == ["share_cities", "scaling_cities",
-                                      "linkage_distance_cities", "share_entities",
+                                      "linkage_distance_cities", "linkage_capital_cities",
+                                      "share_entities",
                                       "share_entities_reference", "share_provinces",
                                       "scaling_provinces", "scaling_clusters_cn"]
     diagnostics = key.select("boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks")

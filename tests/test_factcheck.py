@@ -167,3 +167,31 @@ def test_ratio_only_for_the_same_quantity_and_not_for_years() -> None:
     bound = fc.judge(claim(0.3, unit="fraction"),
                      [ref(0.45, relation="upper_bound", unit="fraction")], EXACT)
     assert fc._row(claim(0.3, unit="fraction"), "direct", bound, EXACT)["ratio"] is None
+
+
+def _population_rows(rows: list[tuple[str, int, float, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"ref_id": r, "year": y, "value_base": v, "vintage": vin, "source_kind": kind,
+          "base_unit": "persons", "entity_en": "Inner London", "entity_zh": "内伦敦",
+          "source_publisher": "pub", "source_document": "doc"} for r, y, v, vin, kind in rows],
+        schema_overrides={"year": pl.Int32})
+
+
+def test_a_change_subtracts_like_from_like() -> None:
+    rows = _population_rows([("R1", 1951, 3_676_014, "census", "academic"),
+                             ("R2", 1981, 2_422_348, "census", "academic"),
+                             ("R3", 1981, 2_500_000, "estimate", "aggregator")])
+    (change,) = fc._changes(rows, 1951, 1981, "same")   # the estimate has no 1951 partner
+    assert change.value == 2_422_348 - 3_676_014 and change.ref_id == "R2−R1"
+    assert change.kinds() == (("academic", 2),)
+
+
+def test_a_verdict_resting_only_on_aggregators_is_marked() -> None:
+    weak = fc.Candidate("R1", 100, 2023, "persons", "same", "aggregator", "s", "X", "甲")
+    derived = fc.Candidate("R2", 100, 2023, "persons", "same", "derived", "s", "X", "甲",
+                           (("aggregator", 60), ("news", 5)))
+    c = claim(100)
+    row = fc._row(c, "direct", fc.judge(c, [weak], LOOSE), LOOSE)
+    assert row["weak_basis"] is True and row["source_mix"] == "aggregator 1"
+    row = fc._row(c, "direct", fc.judge(c, [derived], LOOSE), LOOSE)
+    assert row["weak_basis"] is False and row["source_mix"] == "aggregator 60, news 5"
