@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from citycluster import params
+from citycluster.cli import main
 from citycluster.params import ParameterError, load_defaults, merge, parse_assignment
 from citycluster.paths import repo_root
 from citycluster.pipeline import STEPS, declared_parameters, select_steps
@@ -44,7 +49,7 @@ def test_every_notebook_parameter_is_documented() -> None:
     for step in STEPS:
         declared = declared_parameters(repo_root() / step.notebook)
         assert declared, f"{step.notebook} has no parameters cell"
-        assert set(declared) <= set(defaults), step.notebook
+        assert set(declared) <= set(defaults) | set(params.RUNNER_SET), step.notebook
 
 
 def test_step_selection() -> None:
@@ -53,3 +58,59 @@ def test_step_selection() -> None:
                                                                       "06_report"]
     with pytest.raises(ParameterError, match="steps are"):
         select_steps(until="07_publish")
+
+
+@pytest.mark.parametrize(("assignment", "allowed"), [
+    ("report_languages=[fr]", "one of zh, en"),
+    ("bootstrap_reps=-5", ">= 1"),
+    ("rounding_tolerance=5", "< 1"),
+    ("approx_tolerance=1.0", "< 1"),
+    ("cov_type=HC9", "one of nonrobust"),
+    ("max_year_gap=-1", ">= 0"),
+])
+def test_out_of_domain_values_are_refused_before_any_step(assignment: str, allowed: str) -> None:
+    result = CliRunner().invoke(main, ["run", "-p", assignment])
+    assert result.exit_code == 2, result.output
+    name = assignment.split("=")[0]
+    assert f"parameter {name}" in result.output and allowed in result.output
+
+
+def test_lang_is_not_a_user_parameter() -> None:
+    result = CliRunner().invoke(main, ["run", "-p", "lang=fr"])
+    assert result.exit_code == 2 and "report_languages" in result.output
+
+
+def test_a_yaml_syntax_error_is_one_line_with_its_position(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 1\nbootstrap_reps: [1, 2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--params", str(bad)])
+    assert result.exit_code == 2
+    line = [ln for ln in result.output.splitlines() if "bad.yaml:" in ln]
+    assert line and "YAML syntax" in line[0] and "Traceback" not in result.output
+
+
+def test_every_default_is_inside_its_declared_domain() -> None:
+    defaults, schema = params.load_defaults(), params.load_schema()
+    assert set(defaults) == set(schema["properties"])
+    params.check_domains(defaults)
+
+
+def test_the_language_domain_is_the_report_catalog() -> None:
+    from citycluster.report import TEXT
+
+    items = params.load_schema()["properties"]["report_languages"]["items"]["enum"]
+    assert set(items) == set(TEXT)
+
+
+def test_notebook_parameter_cells_are_generated_from_the_yaml() -> None:
+    import json
+
+    from citycluster.paths import repo_root
+
+    for nb, expected in params.parameter_cells(repo_root()).items():
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        cell = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+        assert "".join(cell["source"]) == expected, f"{nb.name}: run `citycluster cells`"
+        for line in expected.splitlines():
+            if " = " in line and not line.startswith(" "):
+                assert ": " in line.split(" = ")[0]  # a type hint on every parameter

@@ -68,23 +68,21 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
 def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path | None,
           jobs: int, out: Path, until: str | None) -> None:
     """Run the chain for every combination of a parameter grid, in parallel."""
-    import yaml
-
     from citycluster import sweep as sw
-    from citycluster.params import parse_assignment
+    from citycluster.params import parse_assignment, read_yaml
     from citycluster.paths import repo_root, resolve
 
     try:
         grid: dict = {}
         if grid_file is not None or not grid_items:
             path = grid_file or repo_root() / "params" / "sweep.yaml"
-            grid.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            grid.update(read_yaml(path) or {})
         for item in grid_items:
             name, values = parse_assignment(item)
             grid[name] = values
         base = {}
         if params_file is not None:
-            base = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+            base = read_yaml(params_file) or {}
         if until:
             select_steps(until)
         folder = resolve(str(out))
@@ -110,3 +108,14 @@ def dictionary() -> None:
 
     path = dd.write(repo_root() / "data" / "raw")
     click.echo(f"wrote {path}")
+
+
+@main.command()
+def cells() -> None:
+    """Regenerate the notebooks' parameter cells from params/default.yaml and params/schema.yaml."""
+    from citycluster.params import write_parameter_cells
+    from citycluster.paths import repo_root
+
+    for path in write_parameter_cells(repo_root()):
+        click.echo(f"wrote {path}")
+

@@ -29,7 +29,7 @@ from citycluster.cache import (
     params_digest,
     reason_to_run,
 )
-from citycluster.params import ParameterError
+from citycluster.params import RUNNER_SET, ParameterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
@@ -220,13 +220,13 @@ def execute_step(
     root = repo_root()
     notebook = root / step.notebook
     declared = declared_parameters(notebook)
-    undocumented = sorted(set(declared) - set(params))
+    undocumented = sorted(set(declared) - set(params) - set(RUNNER_SET))
     if undocumented:
         raise ParameterError(
             f"{step.notebook} declares parameter(s) not documented in params/default.yaml: "
             f"{', '.join(undocumented)}"
         )
-    injected = {k: params[k] for k in declared}
+    injected = {k: params[k] for k in declared if k not in RUNNER_SET}
     if lang is not None:
         injected["lang"] = lang
     suffix = f".{lang}" if lang else ""

@@ -142,6 +142,7 @@ TEXT: dict[str, dict[str, str]] = {
                          "their ranges come from the article's wording only.",
         "footer_title": "Reproducibility",
         "footer_commit": "Commit", "footer_lock": "Lock file (SHA-256)",
+        "footer_lang": "Language of this report",
         "footer_inputs": "Input files (SHA-256)", "footer_params": "Parameters",
         "footer_timings": "Step timings (s)", "footer_built": "Built",
         "table_term": "Model / term", "table_estimate": "Estimate", "table_ci": "95% interval",
@@ -246,6 +247,7 @@ TEXT: dict[str, dict[str, str]] = {
         "caveat_trends": "由两个数字计算的增长率没有抽样误差可言;其范围仅来自文章的措辞。",
         "footer_title": "可复现信息",
         "footer_commit": "代码版本", "footer_lock": "依赖锁文件(SHA-256)",
+        "footer_lang": "本报告语言",
         "footer_inputs": "输入文件(SHA-256)", "footer_params": "参数",
         "footer_timings": "各步骤用时(秒)", "footer_built": "生成时间",
         "table_term": "模型 / 项", "table_estimate": "估计值", "table_ci": "95%区间",
@@ -372,7 +374,7 @@ def footer(record: dict[str, Any], lang: str, vintages: Sequence[tuple[str, int]
     vintages of the reference figures with the rule that pairs them."""
     params = {k: json.dumps(v, ensure_ascii=False) for k, v in sorted(record["params"].items())}
     return _ENV.get_template("footer.html.j2").render(
-        r=record, params=params, t=TEXT[lang], vintages=mix_text(vintages, lang))
+        r=record, params=params, t=TEXT[lang], vintages=mix_text(vintages, lang), lang=lang)
 
 
 def write_index(reports: Path, languages: Sequence[str]) -> Path:
