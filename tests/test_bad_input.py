@@ -130,9 +130,11 @@ AUDIT_CASES = [
          ("ref_entity_id+ref_metric exists in reference", "factcheck_links.csv, row")),
     Case("link to a claim that does not exist", LINKS, sub("C045,cn_kunshan,", "C945,cn_kunshan,"),
          ("claim_id exists in claims.claim_id", "factcheck_links.csv, row")),
-    Case("link with an unknown relation", LINKS, sub(",value,upper_bound,,The wider",
-                                                     ",value,roughly,,The wider"),
+    Case("link with an unknown relation", LINKS, sub(",value,,upper_bound,,The wider",
+                                                     ",value,,roughly,,The wider"),
          ("factcheck_links.csv", "relation", "roughly")),
+    Case("change link without its base year", LINKS, sub(",change,1951,same,", ",change,,same,"),
+         ("factcheck_links.csv, row", "a change link names both years")),
     Case("province outnumbers its country", PROVINCES, sub(",2185.8,", ",218580,"),
          ("column ratio", "population is below its country's", "cn_prov_beijing")),
 ]
