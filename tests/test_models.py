@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -226,7 +228,14 @@ def test_linkage_sample_takes_the_latest_figure_and_the_reference_premium() -> N
     assert (row["linkage"], row["linkage_claim"], row["premium"]) == (0.4, "C2", 1.2)
 
 
-def test_sample_names_known_to_the_cli_match_the_samples_module() -> None:
-    from citycluster.modelspec import SAMPLE_NAMES
-
-    assert tuple(samples.SAMPLES) == SAMPLE_NAMES
+@pytest.mark.chain
+def test_each_sample_offers_exactly_its_declared_columns(chain_repo: Path) -> None:
+    """The columns a formula is checked against before a run are the ones the builders give."""
+    processed = chain_repo / "data" / "processed"
+    tables = {n: pl.read_parquet(processed / f"{n}.parquet")
+              for n in ("shares", "claims", "reference")}
+    assert tuple(samples.SAMPLES) == tuple(samples.SAMPLE_COLUMNS)
+    for name in samples.SAMPLES:
+        built = samples.build_sample(name, tables["shares"], tables["claims"],
+                                     tables["reference"])
+        assert tuple(built.columns) == samples.SAMPLE_COLUMNS[name], name

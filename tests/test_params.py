@@ -114,3 +114,12 @@ def test_notebook_parameter_cells_are_generated_from_the_yaml() -> None:
         for line in expected.splitlines():
             if " = " in line and not line.startswith(" "):
                 assert ": " in line.split(" = ")[0]  # a type hint on every parameter
+
+
+def test_a_formula_reading_a_column_its_sample_lacks_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("models:\n  - {name: m, family: share, sample: provinces,\n"
+                    "     formula: 'gdp_share ~ pop_share + rainfall'}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--params", str(spec)])
+    assert result.exit_code == 2
+    assert "rainfall" in result.output and "sample provinces does not have" in result.output

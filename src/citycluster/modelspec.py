@@ -12,9 +12,6 @@ from typing import Any
 
 FAMILIES = ("share", "scaling", "linkage")
 #: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
-SAMPLE_NAMES = ("cities", "city_linkage", "capital_linkage", "provinces", "entities",
-                "entities_reference", "clusters_cn", "linkage", "reference_panel")
-
 
 class ModelSpecError(ValueError):
     """A model specification that cannot mean anything: fix the parameters."""
@@ -59,6 +56,30 @@ class ModelSpec:
             raise ModelSpecError(f"{where}: h0 must map terms to numbers, got {null!r}")
         return cls(str(raw["name"]), raw["family"], raw["sample"], str(raw["formula"]),
                    {str(k): float(v) for k, v in null.items()}, raw.get("key_term"))
+
+
+#: Names a formula may call rather than read from the sample (patsy's and numpy's).
+FORMULA_FUNCTIONS = frozenset({"np", "C", "I", "Q", "log", "exp", "sqrt", "center",
+                               "standardize", "scale", "Treatment", "Sum", "Poly"})
+
+
+def formula_columns(formula: str) -> set[str]:
+    """The sample columns a formula reads: every bare name that is not a function or module.
+
+    The formula is read as Python (``~`` and ``:`` become operators), which covers what the
+    model specs use: transforms such as ``np.log(x)``, ``C(cluster)`` and interactions.
+    """
+    import ast
+
+    text = formula.replace("~", ",").replace(":", "*")
+    try:
+        tree = ast.parse(f"({text})", mode="eval")
+    except SyntaxError as exc:
+        raise ModelSpecError(f"cannot read formula {formula!r}: {exc.msg}") from None
+    skip = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    skip |= {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and id(n) not in skip and n.id not in FORMULA_FUNCTIONS}
 
 
 def parse_specs(raw: list[Any], samples: tuple[str, ...]) -> list[ModelSpec]:

@@ -191,17 +191,25 @@ def load_params(
 def check_structured(params: Mapping[str, Any]) -> None:
     """Check the model and trend specs before any step runs, so a typo fails in a second."""
     from citycluster.modelspec import (
-        SAMPLE_NAMES,
         ModelSpecError,
         TrendError,
         TrendSpec,
+        formula_columns,
         parse_specs,
     )
 
+    from citycluster.samples import SAMPLE_COLUMNS
+
     try:
-        parse_specs(params.get("models", []), SAMPLE_NAMES)
+        specs = parse_specs(params.get("models", []), tuple(SAMPLE_COLUMNS))
         for i, raw in enumerate(params.get("trends", [])):
             TrendSpec.parse(raw, i)
+        for i, spec in enumerate(specs):
+            columns = SAMPLE_COLUMNS[spec.sample]
+            if missing := sorted(formula_columns(spec.formula) - set(columns)):
+                raise ParameterError(
+                    f"models[{i}] {spec.name}: the formula reads {', '.join(missing)}, which "
+                    f"sample {spec.sample} does not have; its columns: {', '.join(columns)}")
     except (ModelSpecError, TrendError) as exc:
         raise ParameterError(str(exc)) from exc
 

@@ -29,6 +29,7 @@ from citycluster.cache import (
     params_digest,
     reason_to_run,
 )
+from citycluster.catalog import FLOWS, RUNNER_ENV, patterns
 from citycluster.params import RUNNER_SET, ParameterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
@@ -59,31 +60,19 @@ class Step:
         return f"notebooks/{self.name}.ipynb"
 
 
-def _processed(*names: str) -> tuple[Pattern, ...]:
-    return tuple(("processed_dir", f"{n}.parquet") for n in names)
+def _step(name: str, **kwargs: Any) -> Step:
+    """A step whose cache inputs and outputs come from its reads and writes in the catalog."""
+    reads, writes = FLOWS[name]
+    return Step(name, inputs=patterns(reads), outputs=patterns(writes), **kwargs)
 
 
 STEPS: tuple[Step, ...] = (
-    Step("01_ingest", inputs=(("raw_dir", "**/*"),), outputs=(("staging_dir", "*.parquet"),)),
-    Step("02_validate",
-         inputs=(("staging_dir", "*.parquet"), ("raw_dir", "datapackage.yaml")),
-         outputs=(*_processed("claims", "reference", "membership", "links", "shares",
-                              "coordinates", "paragraphs", "cluster_totals"),
-                  ("reports_dir", "validation/summary.csv"))),
-    Step("03_model", inputs=_processed("claims", "reference", "shares"),
-         outputs=(("processed_dir", "model*.parquet"), ("reports_dir", "model*.csv"))),
-    Step("04_factcheck",
-         inputs=_processed("claims", "reference", "links", "shares", "membership",
-                           "cluster_totals"),
-         outputs=(*_processed("factcheck"), ("reports_dir", "factcheck.csv"))),
-    Step("05_figures",
-         inputs=_processed("shares", "model_predictions", "claims", "reference", "factcheck"),
-         outputs=(("reports_dir", "figures/*"),)),
-    # The report's footer shows every parameter and the raw files' hashes, so they are inputs.
-    Step("06_report", per_language=True, renders_html=True,
-         inputs=(("processed_dir", "*.parquet"), ("reports_dir", "validation/summary.csv"),
-                 ("raw_dir", "**/*")),
-         outputs=(("reports_dir", "report.{lang}.html"),)),
+    _step("01_ingest"),
+    _step("02_validate"),
+    _step("03_model"),
+    _step("04_factcheck"),
+    _step("05_figures"),
+    _step("06_report", per_language=True, renders_html=True),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 
@@ -231,6 +220,8 @@ def execute_step(
         injected["lang"] = lang
     suffix = f".{lang}" if lang else ""
     executed = executed_dir / f"{step.name}{suffix}.ipynb"
+    previous = os.environ.get(RUNNER_ENV)
+    os.environ[RUNNER_ENV] = "1"  # the kernel inherits it: this run may publish
     try:
         pm.execute_notebook(
             str(notebook),
@@ -244,6 +235,11 @@ def execute_step(
         )
     except PapermillExecutionError as exc:
         raise StepFailed(step.name, failure_summary(step.name, executed, exc), executed) from exc
+    finally:
+        if previous is None:
+            os.environ.pop(RUNNER_ENV, None)
+        else:
+            os.environ[RUNNER_ENV] = previous
     return executed
 
 

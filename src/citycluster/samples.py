@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import polars as pl
 
+from citycluster.shares import SHARE_COLUMNS
+
 #: Claim metrics that describe how tightly an entity's industries are linked. They measure
 #: different things (a trade share, a linkage degree, a supplier share), which is itself a
 #: reason not to pool them; the linkage sample keeps the metric name beside each value.
@@ -134,6 +136,18 @@ def capital_linkage(shares: pl.DataFrame, claims: pl.DataFrame,
         pl.col("gdp_pc_rel_capital").is_not_null(), pl.col("entity_id") != pl.col("capital_id"),
         pl.col("capital_distance_km") > 0)
 
+
+CITY_COLUMNS = (*SHARE_COLUMNS, "member", "cluster")
+#: The columns each sample offers a formula, checked before any step runs (a test ties these to
+#: what the builders return).
+SAMPLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cities": CITY_COLUMNS, "city_linkage": CITY_COLUMNS, "capital_linkage": CITY_COLUMNS,
+    "provinces": tuple(SHARE_COLUMNS), "entities": tuple(SHARE_COLUMNS),
+    "entities_reference": tuple(SHARE_COLUMNS), "clusters_cn": tuple(SHARE_COLUMNS),
+    "linkage": ("entity_id", "linkage", "linkage_metric", "linkage_year", "linkage_claim",
+                "premium", "premium_origin"),
+    "reference_panel": ("entity_id", "year", "population", "gdp", "currency"),
+}
 
 SAMPLES: dict[str, Callable[..., pl.DataFrame]] = {
     "cities": cities,

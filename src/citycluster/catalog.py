@@ -1,0 +1,198 @@
+"""What each step reads and writes, declared once, and the one door notebooks go through.
+
+The chain's cache and the notebooks used to name their files separately (globs in the runner,
+``read_parquet`` calls in the notebooks), so a notebook could read a table its cache key ignored.
+Here each dataset has one location, each step one list of what it reads and writes; the runner
+derives its cache inputs and outputs from these lists, and a notebook loads and saves through
+:class:`Catalog`, which refuses a dataset its step did not declare.
+
+The same door keeps interactive work away from what the chain published: a notebook run outside
+``citycluster run`` (JupyterLab, ``jupyter nbconvert --execute``, plain papermill) writes under
+``build/interactive/`` and reads what an earlier interactive notebook wrote there before falling
+back to the published tables. Only ``citycluster run`` publishes. (The idea is OWID etl's
+``PathFinder``, which refuses undeclared dependencies; the code is ours.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from citycluster.paths import repo_root, resolve
+from citycluster.publish import write_parquet_atomic, write_text_atomic
+
+#: Set by the runner in the kernels it starts; absent when a person runs a notebook.
+RUNNER_ENV = "CITYCLUSTER_RUN"
+INTERACTIVE = Path("build") / "interactive"
+
+
+class CatalogError(KeyError):
+    """A notebook asked for a dataset its step does not declare."""
+
+    def __str__(self) -> str:  # KeyError would print the message quoted
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A file or a set of files (a glob) inside the folder a parameter names."""
+
+    folder: str
+    path: str
+
+    @property
+    def pattern(self) -> tuple[str, str]:
+        return self.folder, self.path
+
+
+def _parquet(*names: str) -> dict[str, Dataset]:
+    return {n: Dataset("processed_dir", f"{n}.parquet") for n in names}
+
+
+PUBLISHED_TABLES = ("claims", "reference", "membership", "links", "shares", "coordinates",
+                    "paragraphs", "cluster_totals")
+MODEL_TABLES = ("models", "model_tests", "model_influence", "model_predictions",
+                "model_comparison")
+
+DATASETS: dict[str, Dataset] = {
+    "raw": Dataset("raw_dir", "**/*"),
+    "descriptor": Dataset("raw_dir", "datapackage.yaml"),
+    "staging": Dataset("staging_dir", "*.parquet"),
+    **_parquet(*PUBLISHED_TABLES, *MODEL_TABLES, "factcheck"),
+    "validation_docs": Dataset("reports_dir", "validation"),
+    "validation_summary": Dataset("reports_dir", "validation/summary.csv"),
+    **{f"{n}_csv": Dataset("reports_dir", f"{n}.csv") for n in MODEL_TABLES},
+    "factcheck_csv": Dataset("reports_dir", "factcheck.csv"),
+    "figures": Dataset("reports_dir", "figures"),
+    "report": Dataset("reports_dir", "report.{lang}.html"),
+}
+
+#: Each step's reads and writes, by dataset name: the one declaration of the chain's data flow.
+FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "01_ingest": (("raw",), ("staging",)),
+    "02_validate": (("staging", "descriptor"),
+                    (*PUBLISHED_TABLES, "validation_docs", "validation_summary")),
+    "03_model": (("claims", "reference", "shares"),
+                 (*MODEL_TABLES, *(f"{n}_csv" for n in MODEL_TABLES))),
+    "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals"),
+                     ("factcheck", "factcheck_csv")),
+    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck"),
+                   ("figures",)),
+    # the footer shows the raw files' hashes, so they are read too
+    "06_report": (("claims", "reference", "shares", "model_predictions", "models",
+                   "model_tests", "factcheck", "model_comparison", "cluster_totals",
+                   "validation_summary", "raw"), ("report",)),
+}
+
+#: Datasets that name a folder a step fills: what the cache hashes of it (None: nothing, as
+#: great-expectations' Data Docs pages carry the time they were built; the summary stands in).
+_FOLDERS: dict[str, str | None] = {"validation_docs": None, "figures": "figures/*"}
+
+
+def patterns(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (folder parameter, glob) pairs the cache hashes for these datasets."""
+    out = []
+    for n in names:
+        ds = DATASETS[n]
+        glob = _FOLDERS.get(n, ds.path)
+        if glob is not None:
+            out.append((ds.folder, glob))
+    return tuple(out)
+
+
+def under_runner() -> bool:
+    """Whether this kernel was started by ``citycluster run``."""
+    return os.environ.get(RUNNER_ENV) == "1"
+
+
+class Catalog:
+    """One step's view of the data: load and save only what the step declares."""
+
+    def __init__(self, step: str, params: Mapping[str, Any], interactive: bool | None = None):
+        if step not in FLOWS:
+            raise CatalogError(f"unknown step {step!r}; steps are: {', '.join(FLOWS)}")
+        self.step = step
+        self.reads, self.writes = FLOWS[step]
+        self.params = {k: v for k, v in params.items() if k.endswith("_dir")}
+        self.interactive = (not under_runner()) if interactive is None else interactive
+        self.scratch = repo_root() / INTERACTIVE
+
+    @classmethod
+    def for_step(cls, step: str, params: Mapping[str, Any]) -> Catalog:
+        """The catalog of ``step``; says at once where an interactive run writes."""
+        cat = cls(step, params)
+        if cat.interactive:
+            print(f"Interactive run of {step} (not citycluster run): outputs go to "
+                  f"{cat.scratch}, the published tables and reports are left untouched.")
+        return cat
+
+    def _published(self, folder: str) -> Path:
+        return resolve(self.params[folder])
+
+    def _scratch(self, folder: str) -> Path:
+        return self.scratch / Path(self.params[folder]).name
+
+    def _check(self, name: str, allowed: tuple[str, ...], verb: str) -> Dataset:
+        if name not in allowed:
+            raise CatalogError(
+                f"{self.step} does not declare that it {verb} {name!r}; it {verb} "
+                f"{', '.join(allowed)}. Declare it in FLOWS in src/citycluster/catalog.py, "
+                "so the step's cache key covers it.")
+        return DATASETS[name]
+
+    def path(self, name: str, lang: str | None = None) -> Path:
+        """Where a declared input is read from: an interactive run's own output if there is
+        one, else the published file."""
+        ds = self._check(name, self.reads, "reads")
+        rel = ds.path.format(lang=lang) if lang else ds.path
+        if self.interactive and "*" not in rel:
+            mine = self._scratch(ds.folder) / rel
+            if mine.exists():
+                return mine
+        if "*" in rel:  # a whole folder of inputs
+            mine = self._scratch(ds.folder)
+            if self.interactive and any(mine.glob(rel)):
+                return mine
+            return self._published(ds.folder)
+        return self._published(ds.folder) / rel
+
+    def target(self, name: str, lang: str | None = None) -> Path:
+        """Where a declared output is written: published under the runner, else scratch."""
+        ds = self._check(name, self.writes, "writes")
+        base = self._scratch(ds.folder) if self.interactive else self._published(ds.folder)
+        rel = ds.path.format(lang=lang) if lang else ds.path
+        if "*" in rel:
+            base.mkdir(parents=True, exist_ok=True)
+            return base
+        if name in _FOLDERS:  # a folder the step fills
+            (base / rel).mkdir(parents=True, exist_ok=True)
+        else:
+            (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        return base / rel
+
+    def folder(self, parameter: str) -> Path:
+        """The folder a step publishes into (``processed_dir``), redirected when interactive."""
+        if not any(DATASETS[n].folder == parameter for n in self.writes):
+            raise CatalogError(f"{self.step} writes nothing into {parameter}")
+        base = self._scratch(parameter) if self.interactive else self._published(parameter)
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+
+    def load(self, name: str) -> pl.DataFrame:
+        """A declared table (parquet or CSV)."""
+        path = self.path(name)
+        return pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path)
+
+    def save(self, name: str, table: pl.DataFrame) -> Path:
+        """A declared table, written atomically (parquet, or CSV for report files)."""
+        path = self.target(name)
+        if path.suffix == ".csv":
+            write_text_atomic(path, table.write_csv(float_precision=6))
+        else:
+            write_parquet_atomic(table, path)
+        return path

@@ -1,0 +1,67 @@
+"""The catalog: each step's reads and writes declared once, and enforced."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from citycluster import catalog
+from citycluster.pipeline import STEPS
+
+ROOT = Path(__file__).resolve().parents[1]
+CALL = re.compile(r'cat\.(load|save|path|target)\(f?"([^"]+)"')
+
+
+def test_a_step_cannot_load_what_it_did_not_declare(tmp_path: Path) -> None:
+    cat = catalog.Catalog("03_model", {"processed_dir": str(tmp_path)}, interactive=False)
+    with pytest.raises(catalog.CatalogError, match="03_model does not declare that it reads "
+                                                    "'factcheck'"):
+        cat.load("factcheck")
+    with pytest.raises(catalog.CatalogError, match="writes"):
+        cat.save("claims", None)  # type: ignore[arg-type]
+
+
+def test_the_cache_hashes_what_the_catalog_declares() -> None:
+    for step in STEPS:
+        reads, writes = catalog.FLOWS[step.name]
+        assert step.inputs == catalog.patterns(reads)
+        assert step.outputs == catalog.patterns(writes)
+
+
+def test_every_dataset_a_notebook_names_is_declared_for_its_step() -> None:
+    for step in STEPS:
+        reads, writes = catalog.FLOWS[step.name]
+        source = "".join("".join(c["source"]) for c in json.loads(
+            (ROOT / step.notebook).read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "code")
+        assert f'Catalog.for_step("{step.name}"' in source, step.notebook
+        assert "read_parquet" not in source and "write_parquet" not in source, step.notebook
+        for verb, name in CALL.findall(source):
+            name = name.replace("{name}", "models")
+            allowed = reads if verb in ("load", "path") else writes
+            assert name in allowed, f"{step.notebook}: cat.{verb}({name!r}) is not declared"
+
+
+def test_an_interactive_run_writes_to_scratch_and_reads_its_own_outputs_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("CITYCLUSTER_ROOT", str(tmp_path))
+    monkeypatch.delenv(catalog.RUNNER_ENV, raising=False)
+    published = tmp_path / "data" / "processed" / "claims.parquet"
+    published.parent.mkdir(parents=True)
+    published.write_bytes(b"published")
+    cat = catalog.Catalog("04_factcheck", {"processed_dir": "data/processed",
+                                           "reports_dir": "reports"})
+    assert cat.interactive and cat.path("claims") == published
+    scratch = tmp_path / "build" / "interactive" / "processed"
+    assert cat.target("factcheck") == scratch / "factcheck.parquet"
+    (scratch / "claims.parquet").write_bytes(b"mine")
+    assert cat.path("claims") == scratch / "claims.parquet"
+    monkeypatch.setenv(catalog.RUNNER_ENV, "1")
+    runner = catalog.Catalog("04_factcheck", {"processed_dir": "data/processed",
+                                              "reports_dir": "reports"})
+    assert runner.path("claims") == published
+    assert runner.target("factcheck") == published.with_name("factcheck.parquet")
