@@ -197,7 +197,6 @@ def check_structured(params: Mapping[str, Any]) -> None:
         formula_columns,
         parse_specs,
     )
-
     from citycluster.samples import SAMPLE_COLUMNS
 
     try:
