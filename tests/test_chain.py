@@ -230,3 +230,13 @@ def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: 
     result = run_cli(root, "run")
     assert result.returncode == 0, result.stderr
     assert "ran " not in result.stdout and "up to date  06_report" in result.stdout
+
+
+def test_every_published_table_meets_its_contract(chain_repo: Path) -> None:
+    from citycluster import published
+
+    processed = chain_repo / "data" / "processed"
+    names = {c.name for c in published.package()}
+    assert names == {p.stem for p in processed.glob("*.parquet")}
+    for name in sorted(names):
+        published.check(name, pl.read_parquet(processed / f"{name}.parquet"))

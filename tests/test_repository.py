@@ -75,6 +75,35 @@ def test_data_dictionary_is_generated_from_the_contracts() -> None:
     assert dictionary.updated(readme, contracts.load(raw)) == readme
 
 
+def test_published_tables_dictionary_is_generated_from_their_contracts() -> None:
+    from citycluster import dictionary, published
+    from citycluster.paths import repo_root
+
+    readme = (repo_root() / "data" / "README.md").read_text(encoding="utf-8")
+    assert dictionary.updated(readme, published.package()) == readme, "run citycluster dictionary"
+
+
+def test_a_table_that_drifts_from_its_contract_is_refused() -> None:
+    import polars as pl
+    import pytest
+
+    from citycluster import published
+
+    good = pl.DataFrame({"model": ["m"], "x_var": ["x"], "x": [1.0], "fit": [1.0],
+                         "low": [0.5], "high": [1.5]})
+    published.check("model_predictions", good)
+    with pytest.raises(published.TableContractError, match="undeclared: \\['extra'\\]"):
+        published.check("model_predictions", good.with_columns(pl.lit(1).alias("extra")))
+    with pytest.raises(published.TableContractError, match="column x: type String"):
+        published.check("model_predictions", good.with_columns(pl.lit("1").alias("x")))
+    with pytest.raises(published.TableContractError, match="column fit: 1 empty"):
+        published.check("model_predictions", good.with_columns(pl.lit(None, pl.Float64)
+                                                               .alias("fit")))
+    verdicts = pl.DataFrame({"verdict": ["maybe"]})
+    with pytest.raises(published.TableContractError, match="columns differ"):
+        published.check("factcheck", verdicts)
+
+
 def test_every_raw_csv_is_declared() -> None:
     from citycluster import contracts
     from citycluster.paths import repo_root

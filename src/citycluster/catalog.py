@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from citycluster import published
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import write_parquet_atomic, write_text_atomic
 
@@ -189,8 +190,12 @@ class Catalog:
         return pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path)
 
     def save(self, name: str, table: pl.DataFrame) -> Path:
-        """A declared table, written atomically (parquet, or CSV for report files)."""
+        """A declared table, checked against its contract in data/processed.datapackage.yaml
+        and written atomically (parquet, or CSV for the report's copy)."""
         path = self.target(name)
+        contract = name.removesuffix("_csv")
+        if contract in {c.name for c in published.package()}:
+            published.check(contract, table)
         if path.suffix == ".csv":
             write_text_atomic(path, table.write_csv(float_precision=6))
         else:

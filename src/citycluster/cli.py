@@ -102,12 +102,12 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
 
 @main.command()
 def dictionary() -> None:
-    """Regenerate the column tables of data/raw/README.md from data/raw/datapackage.yaml."""
+    """Regenerate the data dictionaries (data/raw/README.md, data/README.md) from the contracts."""
     from citycluster import dictionary as dd
     from citycluster.paths import repo_root
 
-    path = dd.write(repo_root() / "data" / "raw")
-    click.echo(f"wrote {path}")
+    click.echo(f"wrote {dd.write(repo_root() / 'data' / 'raw')}")
+    click.echo(f"wrote {dd.write_published(repo_root() / 'data')}")
 
 
 @main.command()

@@ -27,8 +27,12 @@ def _constraints(f: contracts.Field) -> str:
         parts.append("a unit of the unit table")
     if f.pattern:
         parts.append(f"matches `{f.pattern}`")
-    if f.minimum is not None or f.maximum is not None:
+    if f.minimum is not None and f.maximum is not None:
         parts.append(f"within [{f.minimum}, {f.maximum}]")
+    elif f.minimum is not None:
+        parts.append(f"≥ {f.minimum}")
+    elif f.maximum is not None:
+        parts.append(f"≤ {f.maximum}")
     return "; ".join(parts)
 
 
@@ -77,4 +81,27 @@ def write(raw_dir: Path) -> Path:
     path = raw_dir / "README.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# data/raw\n"
     path.write_text(updated(text, contracts.load(raw_dir)), encoding="utf-8")
+    return path
+
+
+PUBLISHED_README = """# data/
+
+- `raw/`: the inputs, each declared in `raw/datapackage.yaml` (see `raw/README.md`).
+- `staging/`: what ingest wrote and validation audits (not kept in git).
+- `processed/`: what validation published and the later steps wrote (not kept in git), each
+  table declared in `processed.datapackage.yaml`. Every table is checked against its
+  declaration before it is written; the tables below are generated from that file
+  (`citycluster dictionary`).
+
+## Published tables
+"""
+
+
+def write_published(data_dir: Path) -> Path:
+    """Rewrite the dictionary block of ``data/README.md`` from the published contracts."""
+    from citycluster import published
+
+    path = data_dir / "README.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else PUBLISHED_README
+    path.write_text(updated(text, published.package()), encoding="utf-8")
     return path

@@ -32,14 +32,13 @@ from typing import Any
 
 import polars as pl
 
+from citycluster import published
 from citycluster.formatting import readable
 from citycluster.shares import parse_mix, source_mix
 
 VERDICTS = ("consistent", "inconsistent", "unverifiable")
-COLUMNS = ["claim_id", "check", "paragraph", "entity", "entity_zh", "metric", "claimed",
-           "claimed_low", "claimed_high", "reference", "reference_value", "reference_year",
-           "year_gap", "unit", "relation", "verdict", "reason", "reason_zh", "source",
-           "source_kind", "source_mix", "weak_basis", "ratio"]
+#: The fact-check table's columns, as data/processed.datapackage.yaml declares them.
+COLUMNS = published.columns("factcheck")
 #: Source kinds a careful reader would not rest a verdict on alone.
 WEAK_KINDS = frozenset({"aggregator", "recalled"})
 REF_ID = re.compile(r"\b[A-Z]{2,5}\d{3}\b")
@@ -557,8 +556,4 @@ def run_factcheck(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataF
     rows = (check_claims(claims, reference, links, shares, tol, cluster_totals)
             + implied_share_checks(claims, reference, tol)
             + member_count_checks(claims, membership, tol))
-    schema = {c: pl.String for c in COLUMNS} | {
-        "claimed_low": pl.Float64, "claimed_high": pl.Float64, "reference_value": pl.Float64,
-        "reference_year": pl.Int32, "year_gap": pl.Int32, "ratio": pl.Float64,
-        "weak_basis": pl.Boolean}
-    return pl.DataFrame(rows, schema=schema).select(COLUMNS)
+    return pl.DataFrame(rows, schema=published.schema("factcheck")).select(COLUMNS)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster import contracts, units
+from citycluster import contracts, published, units
 from citycluster.publish import write_parquet_atomic
 from citycluster.rawcsv import RawInputError, read_raw_csv
 
@@ -148,6 +148,8 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
                                     tables["coordinates"])
     tables["cluster_totals"] = city_cluster_shares(tables["reference"], tables["membership"],
                                                    tables["coordinates"])
+    for name, frame in tables.items():
+        published.check(name, frame)  # a code change that drifts from the contract stops here
     for old in staging_dir.glob("*.parquet"):
         old.unlink()
     for name, frame in tables.items():

@@ -24,18 +24,15 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from citycluster import published
 from citycluster.modelspec import ModelSpec, ModelSpecError, parse_specs
 
 __all__ = ["ModelSpec", "ModelSpecError", "parse_specs"]  # the specs live in modelspec
 
 SMALL_N = 10
-TIDY_COLUMNS = ["model", "family", "sample", "formula", "term", "estimate", "std_error",
-                "ci_low", "ci_high", "interval", "p_value", "n", "r_squared", "cov_type",
-                "null_value", "boot_ci_low", "boot_ci_high", "loo_low", "loo_high", "max_cooks",
-                "max_cooks_label", "status", "warning"]
-TIDY_SCHEMA = {c: pl.Float64 for c in TIDY_COLUMNS} | {
-    c: pl.String for c in ("model", "family", "sample", "formula", "term", "interval",
-                           "cov_type", "max_cooks_label", "status", "warning")} | {"n": pl.Int64}
+#: The models table's columns and types, as data/processed.datapackage.yaml declares them.
+TIDY_SCHEMA = published.schema("models")
+TIDY_COLUMNS = list(TIDY_SCHEMA)
 
 
 class ModelError(ValueError):

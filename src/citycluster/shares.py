@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from citycluster import published
+
 COUNTRY_ENTITY = {"CHN": "cn", "USA": "us", "JPN": "jp", "GBR": "gb"}
 CLUSTER_NAMES = {
     "cn_yrd": ("长三角城市群", "Yangtze River Delta"),
@@ -22,11 +24,8 @@ CLUSTER_NAMES = {
     "cn_cy": ("成渝城市群", "Chengdu-Chongqing"),
     "cn_big5": ("五大城市群", "Five major city clusters"),
 }
-SHARE_COLUMNS = ["entity_id", "entity_zh", "entity_en", "entity_type", "country", "year",
-                 "population", "gdp", "currency", "vintage", "pop_share", "gdp_share",
-                 "premium", "origin", "boundary", "pop_source", "gdp_source", "city_level",
-                 "cluster_id", "core_id", "core_distance_km", "gdp_pc_relative",
-                 "province_zh", "capital_id", "capital_distance_km", "gdp_pc_rel_capital"]
+#: The share table's columns, as data/processed.datapackage.yaml declares them.
+SHARE_COLUMNS = published.columns("shares")
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
 
@@ -419,13 +418,6 @@ def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
                 part = part.with_columns(pl.lit(None).alias(col))
         frames.append(part.with_columns(
             (pl.col("gdp_share") / pl.col("pop_share")).alias("premium")).select(SHARE_COLUMNS))
-    schema = {"year": pl.Int32, "population": pl.Float64, "gdp": pl.Float64,
-              "currency": pl.String, "vintage": pl.String, "pop_share": pl.Float64,
-              "gdp_share": pl.Float64, "city_level": pl.Boolean, "cluster_id": pl.String,
-              "core_id": pl.String, "core_distance_km": pl.Float64,
-              "gdp_pc_relative": pl.Float64, "province_zh": pl.String,
-              "capital_id": pl.String, "capital_distance_km": pl.Float64,
-              "gdp_pc_rel_capital": pl.Float64,
-              "premium": pl.Float64}
-    frames = [f.cast({k: v for k, v in schema.items()}) for f in frames]
+    schema = published.schema("shares")
+    frames = [f.cast(schema) for f in frames]
     return pl.concat(frames, how="vertical").sort("origin", "entity_id", "year")
