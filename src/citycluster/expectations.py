@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster import units
+from citycluster import published, units
 from citycluster.contracts import Contract, Field, ForeignKey
 from citycluster.contracts import Rule as ContractRule
 
@@ -127,23 +127,15 @@ def derived_rules(table: str) -> list[Rule]:
 
 
 def shares_rules() -> list[Rule]:
-    """Rules for derived population and GDP shares."""
-    return [
-        *[Rule("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is filled in")
-          for c in ("entity_id", "country", "origin", "pop_share", "gdp_share")],
-        Rule("ExpectColumnValuesToBeBetween", {"column": "pop_share", "min_value": 0,
-             "max_value": 1, "strict_max": True}, "a population share is below 1"),
-        Rule("ExpectColumnValuesToBeBetween", {"column": "gdp_share", "min_value": 0,
-             "max_value": 1}, "a GDP share lies within [0, 1]"),
-    ]
+    """Rules for derived population and GDP shares: those their published contract implies."""
+    return contract_rules(published.contract("shares"), several_files=False)
 
 
 def cluster_total_rules() -> list[Rule]:
-    """Rules for the clusters summed from their member cities: bounds in order, inside [0, 1]."""
+    """Rules for the clusters summed from their member cities: the contract's (bounds inside
+    [0, 1], counts filled in), and bounds in order."""
     return [
-        *[Rule("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0, "max_value": 1},
-               f"{c} lies within [0, 1]")
-          for c in ("pop_share_low", "pop_share_high", "gdp_share_low", "gdp_share_high")],
+        *contract_rules(published.contract("cluster_totals"), several_files=False),
         *[Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": f"{m}_share_high",
                "column_B": f"{m}_share_low", "or_equal": True},
                f"the upper bound of the {m} share is not below the lower one")
