@@ -109,3 +109,12 @@ def test_every_raw_csv_is_declared() -> None:
     from citycluster.paths import repo_root
 
     assert contracts.load(repo_root() / "data" / "raw").undeclared_files() == []
+
+
+def test_no_file_points_to_a_document_outside_the_repository() -> None:
+    """The first sketch (DESIGN.md) and the shared folder stay outside; nothing may send a
+    reader there."""
+    out = subprocess.run(["git", "grep", "-n", "-I", "-e", "DESIGN.md", "-e", "../shared",
+                          "--", ".", ":!tests/test_repository.py"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout == "", out.stdout
