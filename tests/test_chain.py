@@ -240,3 +240,57 @@ def test_every_published_table_meets_its_contract(chain_repo: Path) -> None:
     assert names == {p.stem for p in processed.glob("*.parquet")}
     for name in sorted(names):
         published.check(name, pl.read_parquet(processed / f"{name}.parquet"))
+
+
+def test_two_runs_at_once_take_turns(chain_repo: Path, tmp_path: Path) -> None:
+    """A second run waits for the first (or, with --no-wait, says who holds the folders and
+    exits 75); both end cleanly and the reports stay whole."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    cmd = [sys.executable, "-m", "citycluster", "run", "--until", "02_validate", "--force"]
+    first = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    info = root / "build" / "run.lock.json"
+    deadline = time.monotonic() + 60
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    refused = run_cli(root, "run", "--until", "02_validate", "--force", "--no-wait")
+    assert refused.returncode == 75, refused.stdout + refused.stderr
+    assert f"pid {first.pid}" in refused.stderr and "started" in refused.stderr
+    waited = run_cli(root, "run", "--until", "02_validate", "--force")
+    out, _ = first.communicate(timeout=600)
+    assert first.returncode == 0 and waited.returncode == 0, out + waited.stderr
+    assert "waiting for it to finish" in waited.stdout
+    for text in (out, waited.stdout, waited.stderr, refused.stderr):
+        assert "Traceback" not in text
+    assert {"report.en.html", "report.zh.html", "index.html"} <= {
+        p.name for p in (root / "reports").iterdir()}
+
+
+def test_a_run_killed_outright_does_not_block_the_next(chain_repo: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    victim = subprocess.Popen([sys.executable, "-m", "citycluster", "run", "--force"], cwd=root,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    info = root / "build" / "run.lock.json"
+    deadline = time.monotonic() + 60
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert info.exists()  # the holder's note is left behind, the lock itself is not
+    after = run_cli(root, "run", "--until", "02_validate", "--no-wait")
+    assert after.returncode == 0, after.stdout + after.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from citycluster.params import ParameterError, load_params
+from citycluster.runlock import EXIT_LOCKED, RunLocked
 from citycluster.pipeline import STEP_NAMES, StepFailed, run_chain, select_steps
 
 
@@ -24,8 +25,11 @@ def main() -> None:
 @click.option("--until", metavar="STEP", help=f"Run up to this step ({', '.join(STEP_NAMES)}).")
 @click.option("--only", multiple=True, metavar="STEP", help="Run only this step (repeatable).")
 @click.option("--force", is_flag=True, help="Rerun the steps even if they are up to date.")
+@click.option("--no-wait", is_flag=True,
+              help=f"If another run holds these folders, exit at once (status {EXIT_LOCKED}) "
+                   "instead of waiting for it.")
 def run(params_file: Path | None, assignments: tuple[str, ...], until: str | None,
-        only: tuple[str, ...], force: bool) -> None:
+        only: tuple[str, ...], force: bool, no_wait: bool) -> None:
     """Execute the notebook chain with papermill and publish the reports."""
     try:
         params = load_params(params_file, assignments)
@@ -33,10 +37,13 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
-        result = run_chain(params, steps, echo=click.echo, force=force)
+        result = run_chain(params, steps, echo=click.echo, force=force, wait=not no_wait)
     except StepFailed as exc:
         click.secho(exc.summary, fg="red", err=True)
         sys.exit(1)
+    except RunLocked as exc:
+        click.secho(str(exc), fg="yellow", err=True)
+        sys.exit(exc.exit_code)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
     total = sum(result.timings.values())

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from citycluster import provenance
+from citycluster import provenance, runlock
 from citycluster.cache import RECORD as CACHE_RECORD
 from citycluster.cache import (
     Cache,
@@ -340,9 +340,23 @@ def run_chain(
     echo: Callable[[str], None] = print,
     progress: bool | None = None,
     force: bool = False,
+    wait: bool = True,
 ) -> RunResult:
     """Run the steps that are out of date, in order; then publish reports and executed
-    notebooks together. With nothing out of date, nothing is touched."""
+    notebooks together. With nothing out of date, nothing is touched. One run at a time holds
+    the build folder; ``wait=False`` refuses at once (:class:`runlock.RunLocked`)."""
+    with runlock.held(resolve(params["build_dir"], repo_root()), wait=wait, echo=echo):
+        return _run_chain(params, steps, echo=echo, progress=progress, force=force)
+
+
+def _run_chain(
+    params: dict[str, Any],
+    steps: Sequence[Step],
+    *,
+    echo: Callable[[str], None],
+    progress: bool | None,
+    force: bool,
+) -> RunResult:
     root = repo_root()
     _kernel_environment(root)
     progress = sys.stderr.isatty() if progress is None else progress
