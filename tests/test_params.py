@@ -123,3 +123,22 @@ def test_a_formula_reading_a_column_its_sample_lacks_is_refused(tmp_path: Path) 
     result = CliRunner().invoke(main, ["run", "--params", str(spec)])
     assert result.exit_code == 2
     assert "rainfall" in result.output and "sample provinces does not have" in result.output
+
+
+def test_anything_refused_is_a_message_and_a_status_not_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from citycluster.errors import CityclusterError
+    from citycluster.params import ParameterError
+    from citycluster.pipeline import StepFailed
+    from citycluster.validate import ValidationFailed
+
+    for kind in (ParameterError, StepFailed, ValidationFailed):
+        assert issubclass(kind, CityclusterError)
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(tmp_path))  # not a repository
+    done = subprocess.run([sys.executable, "-m", "citycluster", "run"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "does not look like the citycluster repository" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from citycluster import published
+from citycluster.errors import LookupFailed
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import write_parquet_atomic, write_text_atomic
 
@@ -32,11 +33,8 @@ RUNNER_ENV = "CITYCLUSTER_RUN"
 INTERACTIVE = Path("build") / "interactive"
 
 
-class CatalogError(KeyError):
+class CatalogError(LookupFailed):
     """A notebook asked for a dataset its step does not declare."""
-
-    def __str__(self) -> str:  # KeyError would print the message quoted
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)

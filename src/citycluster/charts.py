@@ -23,6 +23,8 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from citycluster.errors import EnvironmentProblem, LookupFailed
+
 LABELS = {
     "en": {
         "pop_share": "Share of national population", "gdp_share": "Share of national GDP",
@@ -388,7 +390,8 @@ def figure(name: str) -> Figure:
     for fig in FIGURES:
         if fig.name == name:
             return fig
-    raise KeyError(f"unknown figure {name!r}; figures: {', '.join(f.name for f in FIGURES)}")
+    raise LookupFailed(f"unknown figure {name!r}; figures: "
+                       f"{', '.join(f.name for f in FIGURES)}")
 
 
 def themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -415,7 +418,7 @@ def register_cjk_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> Path:
         if any(folder.glob("*CJK*")):
             vlc.register_font_directory(str(folder))
             return folder
-    raise RuntimeError("no CJK font found in " + ", ".join(map(str, dirs)) + ": Chinese text "
+    raise EnvironmentProblem("no CJK font found in " + ", ".join(map(str, dirs)) + ": Chinese text "
                        "would render as empty boxes. Install Debian's fonts-noto-cjk "
                        "(scripts/ensure_system_deps.sh does it when run as root).")
 

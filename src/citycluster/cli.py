@@ -7,12 +7,25 @@ from pathlib import Path
 
 import click
 
+from citycluster.errors import CityclusterError
 from citycluster.params import ParameterError, load_params
-from citycluster.runlock import EXIT_LOCKED, RunLocked
 from citycluster.pipeline import STEP_NAMES, StepFailed, run_chain, select_steps
+from citycluster.runlock import EXIT_LOCKED, RunLocked
 
 
-@click.group()
+class _Main(click.Group):
+    """Turns anything citycluster refuses into its message and exit status, never a
+    traceback: a traceback from this command means a bug."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CityclusterError as exc:
+            click.secho(str(exc), fg="red", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """Reproducible analysis of an article's figures on city clusters."""
 

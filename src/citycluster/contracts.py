@@ -20,13 +20,15 @@ from typing import Any
 
 import yaml
 
+from citycluster.errors import InputError, LookupFailed
+
 DESCRIPTOR = "datapackage.yaml"
 NUMERIC_TYPES = ("number", "integer")
 #: Rules across columns a contract may name in ``x-rules`` (implemented in expectations.py).
 CROSS_COLUMN_RULES = ("printed-matches-value", "url-unless-recalled", "change-has-two-years")
 
 
-class ContractError(ValueError):
+class ContractError(InputError):
     """The descriptor itself is malformed: a person must fix datapackage.yaml."""
 
 
@@ -98,7 +100,7 @@ class Contract:
         for f in self.fields:
             if f.name == name:
                 return f
-        raise KeyError(f"{self.path} declares no column {name!r}")
+        raise LookupFailed(f"{self.path} declares no column {name!r}")
 
 
 @dataclass(frozen=True)
@@ -117,13 +119,13 @@ class Package:
         for c in self.contracts:
             if c.name == name:
                 return c
-        raise KeyError(f"{self.root / DESCRIPTOR} declares no resource {name!r}")
+        raise LookupFailed(f"{self.root / DESCRIPTOR} declares no resource {name!r}")
 
     def table(self, table: str) -> list[Contract]:
         """The files that make up one staged table (one file, or several reference files)."""
         found = [c for c in self.contracts if c.table == table]
         if not found:
-            raise KeyError(f"{self.root / DESCRIPTOR} declares no table {table!r}")
+            raise LookupFailed(f"{self.root / DESCRIPTOR} declares no table {table!r}")
         return found
 
     def table_of(self, name: str) -> str:
@@ -137,7 +139,7 @@ class Package:
         """The allowed values of a column, for code that branches on them."""
         values = self.table(table)[0].field(column).enum
         if values is None:
-            raise KeyError(f"{table}.{column} declares no enum")
+            raise LookupFailed(f"{table}.{column} declares no enum")
         return values
 
     def undeclared_files(self) -> list[Path]:

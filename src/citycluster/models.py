@@ -25,6 +25,7 @@ import pandas as pd
 import polars as pl
 
 from citycluster import published
+from citycluster.errors import InputError
 from citycluster.modelspec import ModelSpec, ModelSpecError, parse_specs
 
 __all__ = ["ModelSpec", "ModelSpecError", "parse_specs"]  # the specs live in modelspec
@@ -35,7 +36,7 @@ TIDY_SCHEMA = published.schema("models")
 TIDY_COLUMNS = list(TIDY_SCHEMA)
 
 
-class ModelError(ValueError):
+class ModelError(InputError):
     """Data a well-formed model cannot be fitted on; the message says why."""
 
 

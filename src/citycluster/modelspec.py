@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from citycluster.errors import UsageError
+
 FAMILIES = ("share", "scaling", "linkage")
 #: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
 
-class ModelSpecError(ValueError):
+class ModelSpecError(UsageError):
     """A model specification that cannot mean anything: fix the parameters."""
 
 
@@ -91,7 +93,7 @@ def parse_specs(raw: list[Any], samples: tuple[str, ...]) -> list[ModelSpec]:
     return specs
 
 
-class TrendError(ValueError):
+class TrendError(UsageError):
     """A trend spec that names no usable pair of dated claims."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from citycluster.errors import UsageError
 from citycluster.paths import repo_root
 
 DEFAULT_PARAMS = Path("params") / "default.yaml"
@@ -21,7 +22,7 @@ PARAM_SCHEMA = Path("params") / "schema.yaml"
 RUNNER_SET = ("lang",)
 
 
-class ParameterError(ValueError):
+class ParameterError(UsageError):
     """A parameter name or value the run cannot accept."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from citycluster.errors import EnvironmentProblem
+
 _MARKER = "pyproject.toml"
 
 
@@ -24,7 +26,7 @@ def repo_root() -> Path:
     else:
         root = Path(__file__).resolve().parents[2]
     if not (root / _MARKER).is_file():
-        raise RuntimeError(
+        raise EnvironmentProblem(
             f"{root} does not look like the citycluster repository (no {_MARKER}); "
             "set CITYCLUSTER_ROOT to the repository folder"
         )

@@ -30,6 +30,7 @@ from citycluster.cache import (
     reason_to_run,
 )
 from citycluster.catalog import FLOWS, RUNNER_ENV, patterns
+from citycluster.errors import CityclusterError
 from citycluster.params import RUNNER_SET, ParameterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
@@ -77,7 +78,7 @@ STEPS: tuple[Step, ...] = (
 STEP_NAMES = tuple(s.name for s in STEPS)
 
 
-class StepFailed(RuntimeError):
+class StepFailed(CityclusterError, RuntimeError):
     """A notebook raised; ``summary`` is what a person needs to act on it."""
 
     def __init__(self, step: str, summary: str, executed: Path):

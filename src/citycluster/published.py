@@ -17,6 +17,7 @@ import polars as pl
 import yaml
 
 from citycluster import contracts
+from citycluster.errors import InputError
 from citycluster.paths import repo_root
 
 DESCRIPTOR = Path("data") / "processed.datapackage.yaml"
@@ -27,7 +28,7 @@ DTYPES: dict[str, tuple[type[pl.DataType], ...]] = {
 }
 
 
-class TableContractError(ValueError):
+class TableContractError(InputError):
     """A table about to be published does not match its declaration."""
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import polars as pl
 
 from citycluster.contracts import Contract
+from citycluster.errors import InputError
 
 
-class RawInputError(ValueError):
+class RawInputError(InputError):
     """Input that cannot be read as the table it should be; says where and which rule."""
 
     def __init__(self, path: Path | str, rule: str, message: str, row: int | None = None,

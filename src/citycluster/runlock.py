@@ -21,6 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from citycluster.errors import CityclusterError
+
 #: Exit status of a run refused because another holds the lock (EX_TEMPFAIL, sysexits.h).
 EXIT_LOCKED = 75
 LOCK_NAME = "run.lock"
@@ -28,12 +30,10 @@ LOCK_NAME = "run.lock"
 WAIT_NOTICE_S = 30.0
 
 
-class RunLocked(RuntimeError):
+class RunLocked(CityclusterError, RuntimeError):
     """Another run holds the lock and the caller asked not to wait."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.exit_code = EXIT_LOCKED
+    exit_code = EXIT_LOCKED
 
 
 def _holder(info: Path) -> str:

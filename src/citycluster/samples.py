@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from citycluster.errors import LookupFailed
 from citycluster.shares import SHARE_COLUMNS
 
 #: Claim metrics that describe how tightly an entity's industries are linked. They measure
@@ -90,7 +91,7 @@ def reference_panel(shares: pl.DataFrame, claims: pl.DataFrame,
     panels a researcher adds to ``data/raw/reference/``, and for the benchmark's scale run.
     """
     if reference is None:
-        raise KeyError("the reference_panel sample needs the reference table")
+        raise LookupFailed("the reference_panel sample needs the reference table")
     rows = reference.filter(pl.col("entity_type") == "city",
                             pl.col("metric").is_in(["population", "gdp"]),
                             pl.col("year").is_not_null())
@@ -168,5 +169,6 @@ def build_sample(name: str, shares: pl.DataFrame, claims: pl.DataFrame,
     try:
         builder = SAMPLES[name]
     except KeyError:
-        raise KeyError(f"unknown sample {name!r}; valid samples: {', '.join(SAMPLES)}") from None
+        raise LookupFailed(f"unknown sample {name!r}; valid samples: "
+                           f"{', '.join(SAMPLES)}") from None
     return builder(shares, claims, reference)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from citycluster.errors import InputError
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -83,7 +85,7 @@ UNITS: dict[str, Unit] = {
 }
 
 
-class UnitError(ValueError):
+class UnitError(InputError):
     """A unit or a printed number that the unit table cannot interpret."""
 
 

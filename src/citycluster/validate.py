@@ -15,13 +15,14 @@ import polars as pl
 
 from citycluster import contracts
 from citycluster import expectations as ex
+from citycluster.errors import CityclusterError
 from citycluster.publish import fresh_sibling, swap_directory
 
 #: Tables ingest derives rather than reads; every other staged table is declared in the contract.
 DERIVED_TABLES = ("shares", "cluster_totals")
 
 
-class ValidationFailed(RuntimeError):
+class ValidationFailed(CityclusterError, RuntimeError):
     """Critical rules were broken; the message says where and what."""
 
 
