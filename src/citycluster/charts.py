@@ -17,7 +17,9 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import altair as alt
 import numpy as np
@@ -99,6 +101,11 @@ GROWTH_CASES = (("cn_zhangye", "output", ()), ("cn_hebi", "supporting_rate", ())
                 ("cn_kunshan", "output", ("output_electronic_information",)))
 
 
+
+def _number(value: object) -> float:
+    """A polars aggregate (typed as any scalar) as the float it is for a numeric column."""
+    return float(cast(float, value))
+
 def theme() -> dict:
     """One look for every chart: readable sizes, a CJK-capable font stack."""
     return {"config": {"font": FONT, "view": {"stroke": None},
@@ -131,7 +138,7 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
         pl.col(_name(lang)).alias("entity"), "pop_share", "gdp_share", "premium",
         _origin_label(lang).alias("origin"), "boundary")
     fit = predictions.filter(pl.col("model") == model).select("x", "fit", "low", "high")
-    top = float(max(data["pop_share"].max(), data["gdp_share"].max()) * 1.05)
+    top = max(_number(data["pop_share"].max()), _number(data["gdp_share"].max())) * 1.05
     x = alt.X("pop_share:Q", title=t["pop_share"], axis=alt.Axis(format="%"),
               scale=alt.Scale(domain=[0, top]))
     y = alt.Y("gdp_share:Q", title=t["gdp_share"], axis=alt.Axis(format="%"),
@@ -172,8 +179,8 @@ def premium_bars(shares: pl.DataFrame, lang: str = "en") -> alt.LayerChart:
                  alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".1%")])
     one = alt.Chart(alt.Data(values=[{"premium": 1}])).mark_rule(
         strokeDash=[4, 4], color="#333").encode(x="premium:Q")
-    desc = t["premium_desc"].format(n=data.height, low=f"{data['premium'].min():.2f}",
-                                    high=f"{data['premium'].max():.2f}")
+    desc = t["premium_desc"].format(n=data.height, low=f"{_number(data['premium'].min()):.2f}",
+                                    high=f"{_number(data['premium'].max()):.2f}")
     return (bars + one).properties(title=t["premium_title"], width=520,
                                    height=alt.Step(22), description=desc)
 
@@ -205,8 +212,8 @@ def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str =
     else:
         data = data.with_columns(far=pl.lit(0.0))
     labelled = data.sort("far", descending=True).head(n_labels)
-    pop_dom = [float(data["pop"].min()) * 0.8, float(data["pop"].max()) * 1.25]
-    gdp_dom = [float(data["gdp"].min()) * 0.8, float(data["gdp"].max()) * 1.25]
+    pop_dom = [_number(data["pop"].min()) * 0.8, _number(data["pop"].max()) * 1.25]
+    gdp_dom = [_number(data["gdp"].min()) * 0.8, _number(data["gdp"].max()) * 1.25]
     xs = alt.Scale(type="log", domain=pop_dom, nice=False)
     ys = alt.Scale(type="log", domain=gdp_dom, nice=False)
     x_title, y_title = f"{t['population']} ({pop_unit})", f"{t['gdp_cny']} ({gdp_unit})"
@@ -450,11 +457,13 @@ def vega_bundle_html() -> str:
     from citycluster.publish import write_text_atomic
 
     version = _vl_version()
-    cached = repo_root() / "build" / f"vega-bundle-{vlc.__version__}-{version}.js"
+    converter = metadata.version("vl-convert-python")
+    cached = repo_root() / "build" / f"vega-bundle-{converter}-{version}.js"
     try:
         bundle = cached.read_text(encoding="utf-8")
     except OSError:
-        bundle = vlc.javascript_bundle(vl_version=version)
+        # the stub marks the optional snippet as required; the function takes it as optional
+        bundle = vlc.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
         try:
             write_text_atomic(cached, bundle)
         except OSError:

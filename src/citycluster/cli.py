@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -100,7 +101,7 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
         for item in grid_items:
             name, values = parse_assignment(item)
             grid[name] = values
-        base = {}
+        base: dict[str, Any] = {}
         if params_file is not None:
             base = read_yaml(params_file) or {}
         if until:

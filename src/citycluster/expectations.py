@@ -204,7 +204,8 @@ def run_suites(
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite))
         # A checkpoint (rather than the definition alone) so Data Docs list the results.
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if docs_dir else []
+        actions: list[Any] = ([gx.checkpoint.UpdateDataDocsAction(name="docs")]
+                              if docs_dir else [])
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"{name}_checkpoint", validation_definitions=[definition], actions=actions,
             result_format={"result_format": "COMPLETE"}))

@@ -18,7 +18,7 @@ it should be read (n < 10, an interval that spans the null).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ class Fit:
     """A fitted model with what is needed to report it."""
 
     spec: ModelSpec
-    result: object  # statsmodels RegressionResultsWrapper
+    result: Any  # statsmodels' RegressionResultsWrapper, which ships no type information
     data: pd.DataFrame
 
     @property
@@ -189,8 +189,8 @@ def tidy(fit: Fit, *, boot: tuple[float, float], infl: pl.DataFrame) -> pl.DataF
             "null_value": null,
             "boot_ci_low": boot[0] if is_key else None,
             "boot_ci_high": boot[1] if is_key else None,
-            "loo_low": float(infl["loo_estimate"].min()) if is_key else None,
-            "loo_high": float(infl["loo_estimate"].max()) if is_key else None,
+            "loo_low": float(cast(float, infl["loo_estimate"].min())) if is_key else None,
+            "loo_high": float(cast(float, infl["loo_estimate"].max())) if is_key else None,
             "max_cooks": float(top["cooks_distance"]) if is_key else None,
             "max_cooks_label": top["label"] if is_key else None,
             "status": "fitted", "warning": "; ".join(warnings) or None,

@@ -169,7 +169,7 @@ def _executed_cells(executed: Path) -> list:
             if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
 
 
-def _is_own(cell) -> bool:
+def _is_own(cell: Any) -> bool:
     return not _ADDED_BY_PAPERMILL & set(cell.get("metadata", {}).get("tags", []))
 
 

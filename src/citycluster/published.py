@@ -77,9 +77,9 @@ def columns(table: str) -> list[str]:
     return list(contract(table).columns)
 
 
-def schema(table: str) -> dict[str, type[pl.DataType]]:
+def schema(table: str) -> pl.Schema:
     """A polars schema for building the table (the first type each Table Schema type maps to)."""
-    return {f.name: DTYPES[f.type][0] for f in contract(table).fields}
+    return pl.Schema({f.name: DTYPES[f.type][0] for f in contract(table).fields})
 
 
 def check(table: str, frame: pl.DataFrame, shape_only: bool = False) -> None:

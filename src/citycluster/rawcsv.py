@@ -52,10 +52,10 @@ def read_raw_csv(path: Path, schema: Contract) -> pl.DataFrame:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        bad_line = data[: exc.start].count(b"\n") + 1
         raise RawInputError(path, "not-utf8", f"byte {exc.start} is not UTF-8 "
                             f"({data[exc.start:exc.start + 1]!r}); save the file as UTF-8",
-                            row=line) from None
+                            row=bad_line) from None
     lines = text.split("\n")
     header_line = lines[0].rstrip("\r")
     _check_header(path, header_line, schema)
