@@ -7,16 +7,18 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lab lint lock clean help system-deps bench
+.PHONY: report test test-fast lab lint lock clean help system-deps bench
 
 help:
-	@echo "make report   run the notebook chain (papermill) and render the HTML reports"
-	@echo "make test     run the whole test suite"
-	@echo "make bench    the benchmark harness: measures and prints (never asserts)"
-	@echo "make lab      JupyterLab on the project's environment"
-	@echo "make lint     ruff on src/ and tests/"
-	@echo "make lock     recompile requirements.lock from requirements.in"
-	@echo "make clean    remove produced files (keeps .venv)"
+	@echo "make report     run the notebook chain (papermill) and render the HTML reports"
+	@echo "make test       run the whole test suite (the real chain, the browser, everything)"
+	@echo "make test-fast  the inner loop: unit and in-process tests, no full chain, no browser"
+	@echo "make bench      the benchmark harness: measures and prints (never asserts)"
+	@echo "make lab        JupyterLab on the project's environment (as root too)"
+	@echo "make lint       ruff, the type checker (mypy) and the import layers (lint-imports)"
+	@echo "make lock       recompile requirements.lock from requirements.in"
+	@echo "make clean      remove produced files and sweeps (keeps .venv)"
+	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -44,14 +46,19 @@ report: $(STAMP) system-deps
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not chain and not browser" -q
+
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --generate-hashes \
@@ -59,4 +66,4 @@ lock: $(STAMP)
 	$(BIN)/python scripts/write_environment_yml.py
 
 clean:
-	rm -rf data/processed data/staging build reports
+	rm -rf data/processed data/staging build reports sweeps

@@ -32,7 +32,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from citycluster.pipeline import STEPS, _kernel_manager  # noqa: E402
+from citycluster.chain.runner import _kernel_manager  # noqa: E402
+from citycluster.chain.steps import STEPS  # noqa: E402
 
 TARGETS = {"floor_ratio": 1.3, "noop_s": 1.0, "peak_gb": 1.5, "scale_ratio": 2.0,
            "report_mb": 1.5}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from citycluster import catalog
-from citycluster.pipeline import STEPS
+from citycluster.chain import catalog
+from citycluster.chain.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 CALL = re.compile(r'cat\.(load|save|path|target)\(f?"([^"]+)"')

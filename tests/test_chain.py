@@ -294,3 +294,22 @@ def test_a_run_killed_outright_does_not_block_the_next(chain_repo: Path, tmp_pat
     assert info.exists()  # the holder's note is left behind, the lock itself is not
     after = run_cli(root, "run", "--until", "02_validate", "--no-wait")
     assert after.returncode == 0, after.stdout + after.stderr
+
+
+def test_a_step_whose_inputs_are_missing_names_the_step_that_makes_them(tmp_path: Path) -> None:
+    from tests.conftest import copy_repo
+
+    root = copy_repo(tmp_path / "fresh")  # as after `make clean`: nothing published yet
+    result = run_cli(root, "run", "--only", "03_model")
+    assert result.returncode == 1
+    assert "shares.parquet" in result.stderr and "02_validate makes" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_partial_run_lists_what_it_left_out_of_date(chain_repo: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(chain_repo, root)
+    result = run_cli(root, "run", "--only", "03_model", "-p", "bootstrap_reps=500")
+    assert result.returncode == 0, result.stderr
+    assert "now out of date" in result.stdout and "06_report [en] (" in result.stdout
+    assert "(out of date: see above)" in result.stdout

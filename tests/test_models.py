@@ -10,7 +10,7 @@ import pytest
 
 from citycluster import models as m
 from citycluster import samples, trends
-from citycluster.params import ParameterError, check_structured
+from citycluster.chain.params import ParameterError, check_structured
 
 SAMPLES = tuple(samples.SAMPLES)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from citycluster import params
-from citycluster.cli import main
-from citycluster.params import ParameterError, load_defaults, merge, parse_assignment
+from citycluster.chain import params
+from citycluster.chain.cli import main
+from citycluster.chain.params import ParameterError, load_defaults, merge, parse_assignment
+from citycluster.chain.steps import STEPS, declared_parameters, select_steps
 from citycluster.paths import repo_root
-from citycluster.pipeline import STEPS, declared_parameters, select_steps
 
 
 def test_values_are_read_as_yaml() -> None:
@@ -130,9 +130,9 @@ def test_anything_refused_is_a_message_and_a_status_not_a_traceback(tmp_path: Pa
     import subprocess
     import sys
 
+    from citycluster.chain.params import ParameterError
+    from citycluster.chain.runner import StepFailed
     from citycluster.errors import CityclusterError
-    from citycluster.params import ParameterError
-    from citycluster.pipeline import StepFailed
     from citycluster.validate import ValidationFailed
 
     for kind in (ParameterError, StepFailed, ValidationFailed):

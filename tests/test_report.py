@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from citycluster import charts
+from citycluster.report import charts
 
 pytestmark = pytest.mark.chain
 MAX_REPORT_BYTES = 1_500_000

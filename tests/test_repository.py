@@ -10,8 +10,8 @@ import sys
 import nbformat
 import pytest
 
+from citycluster.chain.steps import STEPS
 from citycluster.paths import repo_root
-from citycluster.pipeline import STEPS
 
 ROOT = repo_root()
 
@@ -118,3 +118,13 @@ def test_no_file_points_to_a_document_outside_the_repository() -> None:
                           "--", ".", ":!tests/test_repository.py"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.stdout == "", out.stdout
+
+
+def test_make_help_lists_every_target() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    phony = re.search(r"^\.PHONY:(.*)$", makefile, flags=re.M)
+    assert phony is not None
+    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    listed = {line.split()[1] for line in out.splitlines() if line.startswith("make ")}
+    assert set(phony.group(1).split()) - {"help"} <= listed, out

@@ -1,6 +1,6 @@
 """Allows ``python -m citycluster`` as well as the ``citycluster`` console script."""
 
-from citycluster.cli import main
+from citycluster.chain.cli import main
 
 if __name__ == "__main__":
     main()

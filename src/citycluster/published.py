@@ -35,6 +35,9 @@ class TableContractError(InputError):
 @lru_cache(maxsize=2)
 def _package(root: Path) -> contracts.Package:
     path = root / DESCRIPTOR
+    if not path.is_file():
+        raise contracts.ContractError(f"{path} is missing: the published tables have no "
+                                      "declared contract")
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     raw = contracts.load(root / "data" / "raw")
     ingest = data.get("x-ingest-columns", {})

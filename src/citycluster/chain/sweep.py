@@ -1,9 +1,10 @@
 """Parameter sweeps: the chain over a grid of parameter sets, in parallel, with an index.
 
-Each combination runs as its own ``citycluster run`` process with private staging, processed,
-reports and build folders under the sweep folder, so runs cannot overwrite each other; the raw
-data are shared and only read. The index (``index.csv`` and ``index.html``) puts each run's
-parameters beside its headline results: fact-check verdict counts and the key slopes.
+Each sweep gets its own folder (``sweeps/<started>/``), and each combination runs as its own
+``citycluster run`` process with private staging, processed, reports and build folders under
+it, so runs cannot overwrite each other; the raw data are shared and only read. A sweep's index
+(``index.csv`` and ``index.html``) puts each run's parameters beside its headline results:
+fact-check verdict counts and the key slopes; ``sweeps/index.csv`` lists every sweep.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from citycluster.params import ParameterError, check_structured, load_defaults, merge
+from citycluster.chain.params import ParameterError, check_structured, load_defaults, merge
 from citycluster.paths import repo_root
 
 PRIVATE_DIRS = ("staging_dir", "processed_dir", "reports_dir", "build_dir")
@@ -129,6 +130,45 @@ def summarise(run: SweepRun) -> dict[str, Any]:
     row["report"] = next((f"{run.run_id}/reports/{p.name}" for p in
                           sorted(reports.glob("report.*.html"))), None)
     return row
+
+
+def new_sweep_folder(sweeps: Path) -> Path:
+    """A fresh folder for one sweep, named by when it started (never reused)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count():
+        folder = sweeps / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def write_record(folder: Path, grid: Mapping[str, Sequence[Any]], runs: list[SweepRun]) -> Path:
+    """``sweep.json``: the grid and how many runs succeeded, for the index of sweeps."""
+    record = {"sweep": folder.name, "grid": {k: list(v) for k, v in grid.items()},
+              "runs": len(runs), "ok": sum(r.returncode == 0 for r in runs)}
+    path = folder / "sweep.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_sweeps_index(sweeps: Path) -> Path:
+    """``sweeps/index.csv``: every sweep in the folder, oldest first, with a link to its index."""
+    import polars as pl
+
+    from citycluster.publish import write_text_atomic
+
+    rows = []
+    for record in sorted(sweeps.glob("*/sweep.json")):
+        r = json.loads(record.read_text(encoding="utf-8"))
+        rows.append({"sweep": r["sweep"], "runs": r["runs"], "ok": r["ok"],
+                     "grid": json.dumps(r["grid"], ensure_ascii=False),
+                     "index": f"{r['sweep']}/index.html"})
+    out = sweeps / "index.csv"
+    write_text_atomic(out, pl.DataFrame(rows).write_csv())
+    return out
 
 
 def write_index(runs: list[SweepRun], out: Path) -> Path:

@@ -217,7 +217,7 @@ def check_structured(params: Mapping[str, Any]) -> None:
 def parameter_cells(root: Path) -> dict[Path, str]:
     """The parameters cell each notebook should hold, generated from the defaults and the
     schema; the names a notebook takes are the ones its cell assigns today."""
-    from citycluster.pipeline import declared_parameters
+    from citycluster.chain.steps import declared_parameters
 
     defaults, schema = load_defaults(), load_schema()
     return {nb: parameter_cell(declared_parameters(nb), defaults, schema)

@@ -104,6 +104,24 @@ def patterns(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def producer(name: str) -> str | None:
+    """The step that writes a dataset (None for the raw inputs)."""
+    return next((step for step, (_, writes) in FLOWS.items() if name in writes), None)
+
+
+def missing_inputs(step: str, dirs: Mapping[str, Path]) -> list[tuple[str, Path]]:
+    """The single-file datasets ``step`` reads that do not exist, with where they should be."""
+    out = []
+    for name in FLOWS[step][0]:
+        ds = DATASETS[name]
+        if "*" in ds.path or name in _FOLDERS:
+            continue
+        path = dirs[ds.folder] / ds.path
+        if not path.exists():
+            out.append((name, path))
+    return out
+
+
 def under_runner() -> bool:
     """Whether this kernel was started by ``citycluster run``."""
     return os.environ.get(RUNNER_ENV) == "1"

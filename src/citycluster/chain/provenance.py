@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from citycluster.cache import file_digest
+from citycluster.chain.cache import file_digest
 from citycluster.paths import repo_root, resolve
 
 FILE = "provenance.json"

@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
+from citycluster.chain.orchestrate import run_chain
+from citycluster.chain.params import ParameterError, load_params
+from citycluster.chain.runlock import EXIT_LOCKED, RunLocked
+from citycluster.chain.runner import StepFailed
+from citycluster.chain.steps import STEP_NAMES, select_steps
 from citycluster.errors import CityclusterError
-from citycluster.params import ParameterError, load_params
-from citycluster.pipeline import STEP_NAMES, StepFailed, run_chain, select_steps
-from citycluster.runlock import EXIT_LOCKED, RunLocked
 
 
 class _Main(click.Group):
@@ -67,10 +69,15 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
         click.echo(f"  ran         {label}: {why}")
     for label in result.skipped:
         click.echo(f"  up to date  {label}")
+    if result.stale:
+        click.secho("now out of date (run `citycluster run` to bring them up to date): "
+                    + "; ".join(result.stale), fg="yellow")
     reports = result.reports_dir
     if reports is not None:
+        behind = " (out of date: see above)" if any(
+            s.startswith("06_report") for s in result.stale) else ""
         for html in sorted(reports.glob("report.*.html")):
-            click.echo(f"report: {html}")
+            click.echo(f"report: {html}{behind}")
         click.echo(f"executed notebooks: {result.executed_dir}")
 
 
@@ -89,8 +96,8 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
 def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path | None,
           jobs: int, out: Path, until: str | None) -> None:
     """Run the chain for every combination of a parameter grid, in parallel."""
-    from citycluster import sweep as sw
-    from citycluster.params import parse_assignment, read_yaml
+    from citycluster.chain import sweep as sw
+    from citycluster.chain.params import parse_assignment, read_yaml
     from citycluster.paths import repo_root, resolve
 
     try:
@@ -106,14 +113,17 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
             base = read_yaml(params_file) or {}
         if until:
             select_steps(until)
-        folder = resolve(str(out))
+        sweeps = resolve(str(out))
+        folder = sw.new_sweep_folder(sweeps)
         runs = sw.plan(grid, folder, base)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"sweep: {len(runs)} run(s), {jobs} at a time, into {folder}")
     sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo)
     index = sw.write_index(runs, folder)
-    click.echo(f"index: {index} and {index.with_suffix('.html')}")
+    sw.write_record(folder, grid, runs)
+    every = sw.write_sweeps_index(sweeps)
+    click.echo(f"index: {index} and {index.with_suffix('.html')}; every sweep: {every}")
     failed = [r.run_id for r in runs if r.returncode != 0]
     if failed:
         click.secho(f"{len(failed)} run(s) failed: {', '.join(failed)} (see run.log in each)",
@@ -134,7 +144,7 @@ def dictionary() -> None:
 @main.command()
 def cells() -> None:
     """Regenerate the notebooks' parameter cells from params/default.yaml and params/schema.yaml."""
-    from citycluster.params import write_parameter_cells
+    from citycluster.chain.params import write_parameter_cells
     from citycluster.paths import repo_root
 
     for path in write_parameter_cells(repo_root()):

@@ -1,0 +1,268 @@
+"""The chain: run the steps that are out of date, in order, and publish what they produce.
+
+A run executes the requested steps against a staging copy of ``reports/``; only when every
+requested step succeeds are the executed notebooks and the reports published (an atomic folder
+swap), so a failed run leaves the last good outputs in place and keeps the failing executed
+notebook in ``build/executed/`` for inspection. A step's hooks (see :class:`Step`) are called
+around it with a :class:`HookContext`; the chain knows them only by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from citycluster.chain import catalog, provenance, runlock
+from citycluster.chain.cache import RECORD as CACHE_RECORD
+from citycluster.chain.cache import (
+    Cache,
+    StepKey,
+    code_digest,
+    file_digest,
+    files_digest,
+    params_digest,
+    reason_to_run,
+)
+from citycluster.chain.runner import execute_step, kernel_environment
+from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
+from citycluster.errors import CityclusterError
+from citycluster.paths import repo_root, resolve
+from citycluster.publish import recover, swap_directory, write_text_atomic
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """What a step's hooks may use: the run's parameters, the staging copy of the reports,
+    the language of this execution (None for ``finish``) and the timings so far."""
+
+    params: dict[str, Any]
+    stage: Path
+    lang: str | None
+    timings: dict[str, float]
+
+
+@dataclass
+class RunResult:
+    """What ran and how long each notebook took (seconds)."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    reports_dir: Path | None = None
+    executed_dir: Path | None = None
+    ran: dict[str, str] = field(default_factory=dict)       # label -> why it ran
+    skipped: dict[str, str] = field(default_factory=dict)   # label -> why it did not
+    #: after a partial run: later steps it did not run that are now out of date, with why
+    stale: list[str] = field(default_factory=list)
+
+
+def _files(patterns: Sequence[Pattern], dirs: dict[str, Path],
+           lang: str | None) -> list[tuple[str, Path]]:
+    out = []
+    for param, pattern in patterns:
+        base = dirs[param]
+        for path in sorted(base.glob(pattern.format(lang=lang))):
+            if path.is_file():
+                out.append((f"{param}/{path.relative_to(base).as_posix()}", path))
+    return out
+
+
+class _Planner:
+    """Decides, step by step, whether a step must run, from the cache and the files now."""
+
+    def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
+        self.root, self.params, self.cache, self.force = root, params, cache, force
+        import citycluster  # the code the kernels import, wherever it is installed from
+
+        self.code = code_digest(Path(citycluster.__file__).parent)
+        lock = root / "requirements.lock"
+        self.lock = file_digest(lock) if lock.exists() else ""
+
+    def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
+        declared = declared_parameters(self.root / step.notebook)
+        injected = ({**self.params} if step.all_params
+                    else {k: self.params[k] for k in declared if k in self.params})
+        if lang is not None:
+            injected["lang"] = lang
+        return StepKey(notebook=file_digest(self.root / step.notebook), code=self.code,
+                       lock=self.lock, params=params_digest(injected),
+                       inputs=files_digest(_files(step.inputs, dirs, lang)))
+
+    def outputs(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[str, str]:
+        return {name: file_digest(path) for name, path in _files(step.outputs, dirs, lang)}
+
+    def reason(self, step: Step, lang: str | None,
+               dirs: dict[str, Path]) -> tuple[str | None, StepKey]:
+        """Why the step must run (None: up to date), and the key it was judged by."""
+        key = self.key(step, lang, dirs)
+        why = reason_to_run(self.cache.get(step_label(step, lang)), key,
+                            self.outputs(step, lang, dirs), self.force)
+        return why, key
+
+
+def _dirs(params: dict[str, Any], root: Path, reports: Path) -> dict[str, Path]:
+    return {"raw_dir": resolve(params["raw_dir"], root),
+            "staging_dir": resolve(params["staging_dir"], root),
+            "processed_dir": resolve(params["processed_dir"], root), "reports_dir": reports}
+
+
+def run_chain(
+    params: dict[str, Any],
+    steps: Sequence[Step],
+    *,
+    echo: Callable[[str], None] = print,
+    progress: bool | None = None,
+    force: bool = False,
+    wait: bool = True,
+) -> RunResult:
+    """Run the steps that are out of date, in order; then publish reports and executed
+    notebooks together. With nothing out of date, nothing is touched. One run at a time holds
+    the build folder; ``wait=False`` refuses at once (:class:`runlock.RunLocked`)."""
+    with runlock.held(resolve(params["build_dir"], repo_root()), wait=wait, echo=echo):
+        return _run_chain(params, steps, echo=echo, progress=progress, force=force)
+
+
+def _run_chain(
+    params: dict[str, Any],
+    steps: Sequence[Step],
+    *,
+    echo: Callable[[str], None],
+    progress: bool | None,
+    force: bool,
+) -> RunResult:
+    root = repo_root()
+    kernel_environment(root)
+    progress = sys.stderr.isatty() if progress is None else progress
+    reports = resolve(params["reports_dir"], root)
+    build = resolve(params["build_dir"], root)
+    recover(reports)
+    cache = Cache(build / CACHE_RECORD)
+    planner = _Planner(root, params, cache, force)
+    result = RunResult(reports_dir=reports, executed_dir=reports / "executed")
+    plan = [(step, lang) for step in steps
+            for lang in (params["report_languages"] if step.per_language else [None])]
+
+    # Fast path: everything up to date, so no staging copy, no swap, nothing written.
+    first = next((i for i, (step, lang) in enumerate(plan)
+                  if planner.reason(step, lang, _dirs(params, root, reports))[0]), None)
+    if first is None:
+        for step, lang in plan:
+            result.skipped[step_label(step, lang)] = "up to date"
+        scope = "everything is" if len(steps) == len(STEPS) else "the requested steps are"
+        echo(f"{scope} up to date (use --force to rerun)")
+        return result
+
+    executed_dir = build / "executed"
+    if executed_dir.exists():
+        shutil.rmtree(executed_dir)
+    executed_dir.mkdir(parents=True)
+    # The staging copy lives in build/ and survives a failure, so the Data Docs and outputs a
+    # failing run points at can still be opened.
+    stage = build / "reports-stage"
+    if stage.exists():
+        shutil.rmtree(stage)
+    if reports.exists():
+        shutil.copytree(reports, stage)
+    else:
+        stage.mkdir(parents=True)
+    run_params = dict(params, reports_dir=str(stage))
+    dirs = _dirs(params, root, stage)
+    names = [s.name for s in steps]
+
+    done: list[tuple[str, StepKey, Step, str | None]] = []
+    for step, lang in plan:
+        label = step_label(step, lang)
+        n = f"[{names.index(step.name) + 1}/{len(steps)}]"
+        why, key = planner.reason(step, lang, dirs)
+        if why is None:
+            result.skipped[label] = "up to date"
+            echo(f"{n} {label} up to date")
+            continue
+        echo(f"{n} {label} ... ({why})")
+        _require_inputs(step, dirs)
+        result.ran[label] = why
+        start = time.perf_counter()
+        # the provenance record (commit, lock, inputs, parameters, timings so far) is what a
+        # report's footer shows; it is cheap, so every step gets it fresh
+        provenance.write(stage, provenance.collect(params, result.timings))
+        hooks = importlib.import_module(step.hooks) if step.hooks else None
+        context = HookContext(params, stage, lang, result.timings)
+        if hooks is not None and hasattr(hooks, "before"):
+            hooks.before(context)
+        executed = execute_step(step, run_params, executed_dir, lang=lang, progress=progress)
+        if hooks is not None and hasattr(hooks, "after"):
+            hooks.after(context, executed)
+        took = time.perf_counter() - start
+        result.timings[label] = round(took, 2)
+        echo(f"{n} {label} done in {took:.1f} s")
+        _record_timings(build, result, params)
+        done.append((label, key, step, lang))
+
+    # Executed notebooks of steps not run this time stay; those run now replace theirs.
+    published_executed = stage / "executed"
+    published_executed.mkdir(exist_ok=True)
+    current = {f"{s.name}.{code}.ipynb" if s.per_language else f"{s.name}.ipynb"
+               for s in STEPS for code in params["report_languages"]}
+    for old in published_executed.glob("*.ipynb"):
+        if old.name not in current:  # a renamed or removed step, or a dropped language
+            old.unlink()
+    for nb in executed_dir.glob("*.ipynb"):
+        shutil.copy2(nb, published_executed / nb.name)
+    shutil.copy2(build / "run.json", stage / "run.json")
+    for step in dict.fromkeys(step for _, _, step, _ in done):
+        if step.hooks:
+            hooks = importlib.import_module(step.hooks)
+            if hasattr(hooks, "finish"):
+                hooks.finish(HookContext(params, stage, None, result.timings))
+    swap_directory(stage, reports)
+    # Only now, with the outputs published, may the cache say these steps are done.
+    final = _dirs(params, root, reports)
+    for label, key, step, lang in done:
+        cache.put(label, key, planner.outputs(step, lang, final))
+    cache.save()
+    unforced = _Planner(root, params, cache, force=False)  # --force is about this run only
+    result.stale = _left_out_of_date(unforced, steps, params, final)
+    return result
+
+
+class MissingInput(CityclusterError, FileNotFoundError):
+    """A step's input is not there: an earlier step has not run (or its output was removed)."""
+
+
+def _require_inputs(step: Step, dirs: dict[str, Path]) -> None:
+    """Stop before a step whose inputs are missing, naming the step that makes each."""
+    missing = catalog.missing_inputs(step.name, dirs)
+    if missing:
+        makers = sorted({catalog.producer(name) or "the raw data" for name, _ in missing})
+        one = len(missing) == 1
+        raise MissingInput(
+            f"{step.name} reads {', '.join(str(p) for _, p in missing)}, which "
+            f"{'does' if one else 'do'} not exist; {' and '.join(makers)} "
+            f"make{'s' if len(makers) == 1 else ''} {'it' if one else 'them'}: run "
+            f"`citycluster run --until {step.name}` (or `make report`)")
+
+
+def _left_out_of_date(planner: _Planner, steps: Sequence[Step], params: dict[str, Any],
+                      dirs: dict[str, Path]) -> list[str]:
+    """After a partial run, the steps it did not run that are now out of date."""
+    chosen = {s.name for s in steps}
+    stale = []
+    for step in STEPS:
+        if step.name in chosen:
+            continue
+        for lang in (params["report_languages"] if step.per_language else [None]):
+            why, _ = planner.reason(step, lang, dirs)
+            if why is not None:
+                stale.append(f"{step_label(step, lang)} ({why})")
+    return stale
+
+
+def _record_timings(build: Path, result: RunResult, params: dict[str, Any]) -> None:
+    record = {"timings_s": result.timings, "ran": result.ran, "skipped": result.skipped,
+              "params": params}
+    write_text_atomic(build / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")

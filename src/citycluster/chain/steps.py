@@ -1,0 +1,103 @@
+"""The steps of the chain: one notebook each, in order, with what it reads and writes.
+
+What each step reads and writes is declared in :mod:`citycluster.chain.catalog`; a step here
+adds only how it runs (once, or once per report language), whether every parameter keys its
+cache, and the module of hooks the runner calls around it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from citycluster.chain.catalog import FLOWS, patterns
+from citycluster.chain.params import ParameterError
+
+Pattern = tuple[str, str]  # (parameter naming a folder, glob inside it; {lang} is filled in)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One notebook of the chain; ``per_language`` steps run once per report language.
+
+    ``inputs`` and ``outputs`` name the files the step reads and writes, for the cache: a step
+    whose inputs, notebook, code, parameters and lock are unchanged, and whose outputs are still
+    as it left them, is skipped.
+    """
+
+    name: str
+    per_language: bool = False
+    inputs: tuple[Pattern, ...] = ()
+    outputs: tuple[Pattern, ...] = ()
+    #: Every run parameter is part of the step's cache key (a report's footer shows them all).
+    all_params: bool = False
+    #: A module the runner calls around the step (``before``, ``after``, ``finish``), named
+    #: rather than imported, so the chain never imports what a step plugs in.
+    hooks: str | None = None
+
+    @property
+    def notebook(self) -> str:
+        return f"notebooks/{self.name}.ipynb"
+
+
+def _step(name: str, **kwargs: Any) -> Step:
+    """A step whose cache inputs and outputs come from its reads and writes in the catalog."""
+    reads, writes = FLOWS[name]
+    return Step(name, inputs=patterns(reads), outputs=patterns(writes), **kwargs)
+
+
+STEPS: tuple[Step, ...] = (
+    _step("01_ingest"),
+    _step("02_validate"),
+    _step("03_model"),
+    _step("04_factcheck"),
+    _step("05_figures"),
+    _step("06_report", per_language=True, all_params=True, hooks="citycluster.report.hooks"),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)
+
+
+def lookup_step(name: str) -> Step:
+    """A step by its full name (``02_validate``) or its short one (``validate``, ``02``)."""
+    for step in STEPS:
+        if name in (step.name, step.name[3:], step.name[:2]):
+            return step
+    raise ParameterError(f"unknown step {name!r}; steps are: {', '.join(STEP_NAMES)}")
+
+
+def select_steps(until: str | None = None, only: Sequence[str] = ()) -> list[Step]:
+    """The steps of a run: all, the prefix up to ``until``, or exactly ``only``."""
+    if until and only:
+        raise ParameterError("--until and --only cannot be combined")
+    if only:
+        wanted = {lookup_step(n).name for n in only}
+        return [s for s in STEPS if s.name in wanted]
+    if until:
+        last = STEPS.index(lookup_step(until))
+        return list(STEPS[: last + 1])
+    return list(STEPS)
+
+
+def declared_parameters(notebook: Path) -> list[str]:
+    """The names a notebook's ``parameters`` cell assigns, in order.
+
+    Read with ``json`` and ``ast`` rather than papermill, whose import costs about a second:
+    the cache asks this for every step, and an up-to-date run should take well under a second.
+    """
+    import ast
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return [t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)]
+    return []
+
+
+def step_label(step: Step, lang: str | None) -> str:
+    return step.name + (f" [{lang}]" if lang else "")

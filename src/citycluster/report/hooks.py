@@ -1,0 +1,27 @@
+"""What the chain calls around the report step, by name (``Step.hooks``).
+
+The chain never imports the report: it imports this module by its dotted name when the step
+that names it runs. ``after`` turns each executed report notebook into its offline page;
+``finish`` removes pages of languages no longer asked for and writes the index.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from citycluster.report.html import export_html, write_index
+
+
+def after(context: Any, executed: Path) -> None:
+    """The page of the language this execution built."""
+    export_html(executed, context.stage / f"report.{context.lang}.html")
+
+
+def finish(context: Any) -> None:
+    """Once every language ran: drop pages of dropped languages, then the index."""
+    languages = context.params["report_languages"]
+    for page in context.stage.glob("report.*.html"):
+        if page.name.split(".")[1] not in languages:
+            page.unlink()
+    write_index(context.stage, languages)

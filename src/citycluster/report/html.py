@@ -1,0 +1,177 @@
+"""The report's HTML: sections, tables, header, footer, the index page and the export.
+
+The 06_report notebook displays HTML fragments built here; nbconvert then turns the executed
+notebook into a page with no code shown, through a template that loads nothing from the network.
+Every string that comes from data passes through Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import polars as pl
+from markupsafe import Markup
+
+from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
+from citycluster.publish import write_text_atomic
+from citycluster.report.text import LABELS, SECTIONS, TEXT, label, text
+from citycluster.shares import parse_mix
+
+# re-exported for the notebook, which reads the report as one namespace
+__all__ = ["BASE_UNITS", "LABELS", "SECTIONS", "TEXT", "interval", "label", "num", "pct",
+           "quantity", "text"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES / "sections"),
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+)
+
+def reading(row: dict[str, Any], lang: str) -> str:
+    """The reading warnings of a fitted model row, in the report's language."""
+    notes = []
+    if row["n"] < 10:
+        notes.append(text(lang, "warn_small", n=row["n"]))
+    if row["null_value"] is not None and row["ci_low"] <= row["null_value"] <= row["ci_high"]:
+        notes.append(text(lang, "warn_null", null=f"{row['null_value']:g}"))
+    return "; ".join(notes)
+
+
+def section(id: str, title: str, paragraphs: Sequence[str],
+            table: dict[str, Any] | None = None, caption: str | None = None) -> str:
+    """One report section as HTML; every value is escaped."""
+    return _ENV.get_template("summary.html.j2").render(
+        id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
+
+
+def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str],
+                      figure_html: str) -> str:
+    """The fact-check section: summary, the inconsistent claims, the chart, and a table a
+    reader can sort and filter offline (plain HTML first; a small script adds the controls)."""
+    t = TEXT[lang]
+    reason = "reason_zh" if lang == "zh" else "reason"
+    name = "entity_zh" if lang == "zh" else "entity"
+    rows = []
+    for r in checks.sort("claim_id", "check").iter_rows(named=True):
+        ratio = r["ratio"]
+        rows.append({"verdict": r["verdict"], "cells": [
+            {"text": r["claim_id"], "sort": None, "num": False},
+            {"text": t.get(r["check"], r["check"]), "sort": None, "num": False},
+            {"text": r[name], "sort": None, "num": False},
+            {"text": r["claimed"], "sort": None, "num": False},
+            {"text": t[r["verdict"]], "sort": None, "num": False},
+            {"text": "" if ratio is None else f"{ratio:.2f}",
+             "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
+            {"text": r[reason], "sort": None, "num": False},
+            {"text": basis_text(r["source_mix"], r["weak_basis"], lang), "sort": None,
+             "num": False},
+        ]})
+    inconsistent = [{"id": r["claim_id"], "reason": r[reason]} for r in checks.filter(
+        pl.col("verdict") == "inconsistent").sort("claim_id").iter_rows(named=True)]
+    header = [t["table_id"], t["table_check"], t["table_entity"], t["table_claimed"],
+              t["table_verdict"], t["table_ratio"], t["table_reason"], t["table_basis"]]
+    return _ENV.get_template("factcheck.html.j2").render(
+        title=t["factcheck_title"], paragraphs=[*paragraphs, t["fc_inconsistent"]],
+        inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
+        verdicts=[(v, t[v]) for v in ("consistent", "inconsistent", "unverifiable")], t=t)
+
+
+def mix_text(mix: Sequence[tuple[str, int]], lang: str) -> str:
+    """A count per source kind or vintage in words: ``aggregator or blog 312; news 31``."""
+    t = TEXT[lang]
+    return t["mix_sep"].join(t["mix_item"].format(kind=label(k, lang), n=n) for k, n in mix)
+
+
+def basis_text(source_mix: str | None, weak: bool | None, lang: str) -> str:
+    """What a verdict rests on, with the warning when every figure is an aggregator copy or
+    recalled."""
+    if not source_mix:
+        return ""
+    words = mix_text(parse_mix(source_mix), lang)
+    return f"{words} ({TEXT[lang]['weak_basis']})" if weak else words
+
+
+def header(lang: str, languages: Sequence[str]) -> str:
+    """Title, links to the other languages and the index, and the table of contents."""
+    toc = [(sid, TEXT[lang][f"{sid}_title"]) for sid in SECTIONS]
+    others = [(code, TEXT[code]["lang_name"]) for code in languages if code != lang]
+    return _ENV.get_template("header.html.j2").render(
+        title=TEXT[lang]["title"], lang=lang, others=others, toc=toc, t=TEXT[lang])
+
+
+def vintage_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
+    """How many reference figures of each vintage the run used, most frequent first."""
+    counts = (reference.select(pl.col("vintage").fill_null("unlabelled")).group_by("vintage")
+              .len().sort(["len", "vintage"], descending=[True, False]))
+    return list(counts.iter_rows())
+
+
+def footer(record: dict[str, Any], lang: str, vintages: Sequence[tuple[str, int]] = ()) -> str:
+    """The reproducibility footer: commit, lock and input hashes, parameters, timings, and the
+    vintages of the reference figures with the rule that pairs them."""
+    params = {k: json.dumps(v, ensure_ascii=False) for k, v in sorted(record["params"].items())}
+    return _ENV.get_template("footer.html.j2").render(
+        r=record, params=params, t=TEXT[lang], vintages=mix_text(vintages, lang), lang=lang)
+
+
+def write_index(reports: Path, languages: Sequence[str]) -> Path:
+    """``reports/index.html``: links to each report, the executed notebooks, the validation
+    record, the tables and the figures, so a reader can find everything from one page."""
+    def rel(paths: list[Path]) -> list[str]:
+        return sorted(p.relative_to(reports).as_posix() for p in paths)
+
+    page = _ENV.get_template("index.html.j2").render(
+        reports=[(f"report.{code}.html", TEXT[code]["lang_name"], TEXT[code]["title"], code)
+                 for code in languages],
+        executed=rel(list((reports / "executed").glob("*.ipynb"))),
+        tables=rel([p for p in reports.glob("*.csv")]),
+        validation=rel([p for p in (reports / "validation").glob("*")
+                        if p.name in ("index.html", "summary.csv")]),
+        figures=rel(list((reports / "figures").glob("*"))),
+    )
+    out = reports / "index.html"
+    write_text_atomic(out, page)
+    return out
+
+
+def table(df: pl.DataFrame, header: Sequence[str],
+          formats: dict[str, Callable[[Any], str]] | None = None) -> dict[str, Any]:
+    """A frame as header and cells; numeric cells are right-aligned and formatted."""
+    formats = formats or {}
+    rows = []
+    for row in df.iter_rows(named=True):
+        cells = []
+        for col, value in row.items():
+            fmt = formats.get(col)
+            is_num = isinstance(value, int | float) and not isinstance(value, bool)
+            text_value = "" if value is None else (fmt(value) if fmt else str(value))
+            cells.append({"text": text_value, "num": is_num})
+        rows.append(cells)
+    return {"header": list(header), "rows": rows}
+
+
+def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
+    """The executed report notebook as an offline HTML page with no code cells shown."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    lang = lang or nb.metadata.get("papermill", {}).get("parameters", {}).get("lang", "en")
+    exporter = HTMLExporter(
+        template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        language_code=lang,
+    )
+    # The notebook's own markdown explains the notebook to a researcher; the reader's page is
+    # made only of the outputs the code cells display.
+    nb.cells = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
+    for i, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
+        cell["id"] = f"cell-{i:02d}"
+    nb.metadata["title"] = TEXT.get(lang, TEXT["en"])["title"]
+    body, _ = exporter.from_notebook_node(nb)
+    write_text_atomic(out, body)
+    return out
