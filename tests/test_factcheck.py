@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from citycluster import candidates
 from citycluster import factcheck as fc
 
 EXACT = fc.Tolerances(approx=0.05, rounding=0.0, max_year_gap=2, stale_years=5)
@@ -181,7 +182,7 @@ def test_a_change_subtracts_like_from_like() -> None:
     rows = _population_rows([("R1", 1951, 3_676_014, "census", "academic"),
                              ("R2", 1981, 2_422_348, "census", "academic"),
                              ("R3", 1981, 2_500_000, "estimate", "aggregator")])
-    (change,) = fc._changes(rows, 1951, 1981, "same")   # the estimate has no 1951 partner
+    (change,) = candidates._changes(rows, 1951, 1981, "same")   # the estimate has no 1951 partner
     assert change.value == 2_422_348 - 3_676_014 and change.ref_id == "R2−R1"
     assert change.kinds() == (("academic", 2),)
 

@@ -128,3 +128,15 @@ def test_make_help_lists_every_target() -> None:
                          capture_output=True, text=True).stdout
     listed = {line.split()[1] for line in out.splitlines() if line.startswith("make ")}
     assert set(phony.group(1).split()) - {"help"} <= listed, out
+
+
+def test_every_flat_module_is_in_a_layer_of_the_import_contract() -> None:
+    """A new analysis module must join the contract, or a wrong-way import in it goes unseen."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    named = {m for c in config["tool"]["importlinter"]["contracts"]
+             for m in c.get("source_modules", [])}
+    flat = {f"citycluster.{p.stem}" for p in (ROOT / "src" / "citycluster").glob("*.py")
+            if p.stem not in ("__init__", "__main__")}
+    assert flat - named == set()

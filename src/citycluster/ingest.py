@@ -134,7 +134,8 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
 
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
-    from citycluster.shares import build_shares, city_cluster_shares
+    from citycluster.cluster_totals import city_cluster_shares
+    from citycluster.shares import build_shares
 
     package = contracts.load(raw_dir)
     if stray := package.undeclared_files():

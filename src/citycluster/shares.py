@@ -8,12 +8,10 @@ computed from whole provinces is not the share of a cluster defined by its citie
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 import polars as pl
 
 from citycluster import published
+from citycluster.geography import with_city_geography
 
 COUNTRY_ENTITY = {"CHN": "cn", "USA": "us", "JPN": "jp", "GBR": "gb"}
 CLUSTER_NAMES = {
@@ -26,7 +24,6 @@ CLUSTER_NAMES = {
 }
 #: The share table's columns, as data/processed.datapackage.yaml declares them.
 SHARE_COLUMNS = published.columns("shares")
-EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
 
 def national_totals(reference: pl.DataFrame) -> pl.DataFrame:
@@ -133,141 +130,6 @@ CITY_PLANS = {
 }
 
 
-def source_mix(kinds: Iterable[str | None]) -> str:
-    """How many figures of each source kind a sum rests on, most frequent first
-    (``aggregator 41, news 6``), so a reader can weigh a derived figure by what it is made of."""
-    counts = Counter(k or "unknown" for k in kinds)
-    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def parse_mix(mix: str | None) -> tuple[tuple[str, int], ...]:
-    """The pairs :func:`source_mix` wrote, back as (kind, count)."""
-    pairs = []
-    for part in (mix or "").split(", "):
-        if part:
-            kind, _, n = part.rpartition(" ")
-            pairs.append((kind, int(n)))
-    return tuple(pairs)
-
-
-def _province_parts(members: list[str], province: str, known: dict[str, float],
-                    cities_in: dict[str, list[str]],
-                    province_total: float | None) -> tuple[float, float, int, list[str]]:
-    """Lower and upper bound of one province's part of a cluster, how many members are known,
-    and whose figures the bounds rest on (the province itself standing for its total).
-
-    Exact when every member city is known (their sum) or every non-member city is known (the
-    province total minus them); otherwise the known members bound it from below and the province
-    total less the known non-members from above. A whole province or municipality is its total.
-    """
-    if members == [province]:
-        if province_total is None:
-            return float("nan"), float("nan"), 0, []
-        return province_total, province_total, 1, [province]
-    member_ids = [m for m in members if m in known]
-    known_members = [known[m] for m in member_ids]
-    others = [c for c in cities_in.get(province, []) if c not in members]
-    other_ids = [c for c in others if c in known]
-    known_others = [known[c] for c in other_ids]
-    if len(known_members) == len(members):
-        return sum(known_members), sum(known_members), len(members), member_ids
-    with_total = [province, *other_ids]
-    if province_total is not None and len(known_others) == len(others):
-        exact = province_total - sum(known_others)
-        return exact, exact, len(members), with_total
-    if province_total is None:
-        return sum(known_members), float("inf"), len(known_members), member_ids
-    return (sum(known_members), province_total - sum(known_others), len(known_members),
-            member_ids + with_total)
-
-
-def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
-                        coordinates: pl.DataFrame) -> pl.DataFrame:
-    """The five clusters (and their union) from the cities their plans name, with bounds.
-
-    Each cluster's population and GDP are summed over its member cities (2023, first releases,
-    the national totals of the same vintage). Where a member's figure is missing, the cluster is
-    bounded: from below by the members known, from above by the member provinces' totals less
-    the non-member cities known. Partial members (Chongqing, 绵阳, 达州, 雅安, 抚州, 吉安) count
-    whole; Hong Kong and Macao are outside China's national accounts and are left out.
-    ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
-    """
-    plans = membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
-                              pl.col("member_level") != "sar")
-    cities_in: dict[str, list[str]] = {}
-    for r in coordinates.iter_rows(named=True):
-        if r["entity_id"].startswith("cn_city_"):
-            cities_in.setdefault(r["province_zh"], []).append(r["entity_id"])
-    prov_of = dict(coordinates.select("entity_id", "province_zh").iter_rows())
-    rows = []
-    totals = national_totals(reference).filter(pl.col("country") == "CHN", pl.col("year") == 2023,
-                                               pl.col("vintage") == "first_release")
-    nat = {r["metric"]: (r["national"], r["national_ref"]) for r in totals.iter_rows(named=True)}
-    if set(nat) != {"population", "gdp"}:
-        return pl.DataFrame()
-    ref23 = reference.filter(pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]),
-                             pl.col("country") == "CHN")
-    figures = {m: dict(ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
-                                    pl.col("base_unit") != "MOP")
-                       .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
-               for m in ("population", "gdp")}
-    kind_of = dict(ref23.sort("ref_id").group_by("entity_id", "metric", maintain_order=True)
-                   .agg(pl.col("source_kind").first())
-                   .select(pl.concat_str("entity_id", "metric", separator="|"), "source_kind")
-                   .iter_rows())
-    province_ids = dict(reference.filter(pl.col("entity_type") == "province")
-                        .select("entity_zh", "entity_id").unique("entity_zh").iter_rows())
-    groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
-    groups["cn_big5"] = plans
-    for cid, members in groups.items():
-        by_province: dict[str, list[str]] = {}
-        for r in members.unique("member_entity_id").iter_rows(named=True):
-            if r["member_entity_id"].startswith("cn_prov_"):  # a municipality, counted whole
-                by_province[r["member_entity_id"]] = [r["member_entity_id"]]
-            else:
-                by_province.setdefault(prov_of[r["member_entity_id"]], []).append(
-                    r["member_entity_id"])
-        n_members = sum(len(v) for v in by_province.values())
-        row: dict = {}
-        for metric in ("population", "gdp"):
-            low = high = 0.0
-            known = 0
-            used: list[str] = []
-            for province, ms in by_province.items():
-                whole = ms == [province]  # a whole province or municipality, keyed by its id
-                province_total = (figures[metric].get(province) if whole
-                                  else figures[metric].get(province_ids.get(province, "")))
-                lo, hi, k, ids = _province_parts(ms, province, figures[metric], cities_in,
-                                                 province_total)
-                low, high, known = low + lo, high + hi, known + k
-                used += [province_ids.get(i, i) for i in ids]
-            row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
-            row[f"known_{metric}"] = known
-            row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
-        exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
-        zh, en = CLUSTER_NAMES[cid]
-        rows.append({
-            "entity_id": cid, "entity_zh": zh, "entity_en": en, "entity_type": "city_cluster",
-            "country": "CHN", "year": 2023, "vintage": "first_release", "currency": "CNY",
-            "population": row["lower_population"] if exact else None,
-            "gdp": row["lower_gdp"] if exact else None,
-            "pop_share": row["lower_population"] / nat["population"][0] if exact else None,
-            "gdp_share": row["lower_gdp"] / nat["gdp"][0] if exact else None,
-            "pop_share_low": row["lower_population"] / nat["population"][0],
-            "pop_share_high": row["upper_population"] / nat["population"][0],
-            "gdp_share_low": row["lower_gdp"] / nat["gdp"][0],
-            "gdp_share_high": row["upper_gdp"] / nat["gdp"][0],
-            "members": n_members, "members_known_population": row["known_population"],
-            "members_known_gdp": row["known_gdp"],
-            "pop_source_kinds": row["kinds_population"], "gdp_source_kinds": row["kinds_gdp"],
-            "origin": "reference",
-            "boundary": f"member cities ({n_members}, partial members whole)",
-            "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
-            "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
-        })
-    return pl.DataFrame(rows, infer_schema_length=None)
-
-
 def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
     """Shares as the article states them, or implied by its population and the national total.
 
@@ -333,81 +195,12 @@ def published_shares(reference: pl.DataFrame) -> pl.DataFrame:
                               pl.lit("as published").alias("boundary"))
 
 
-def _great_circle_km(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr) -> pl.Expr:
-    """Haversine distance on a sphere of the Earth's mean radius."""
-    rad = 3.141592653589793 / 180
-    dlat, dlon = (lat2 - lat1) * rad, (lon2 - lon1) * rad
-    a = (dlat / 2).sin() ** 2 + (lat1 * rad).cos() * (lat2 * rad).cos() * (dlon / 2).sin() ** 2
-    return 2 * EARTH_RADIUS_KM * a.sqrt().arcsin()
-
-
-def with_city_geography(entity_shares: pl.DataFrame, membership: pl.DataFrame,
-                        coordinates: pl.DataFrame) -> pl.DataFrame:
-    """Marks city-level rows and, for members of a cluster's city plan, the distance to the
-    cluster's core and GDP per head relative to the core's.
-
-    The core is the member with the largest GDP (Shanghai, Beijing, Shenzhen, Wuhan,
-    Chongqing in 2023): one rule, not a list. The ratio and the distance are the linkage
-    proxy: a member well tied to its core should not fall far behind it in output per head.
-    """
-    coords = coordinates.select("entity_id", "longitude", "latitude")
-    members = (membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
-                                 pl.col("member_level") != "sar")
-               .select(pl.col("member_entity_id").alias("entity_id"), "cluster_id")
-               .unique("entity_id", keep="first"))
-    df = entity_shares.with_columns(
-        pl.col("entity_id").is_in(coordinates["entity_id"].implode()).alias("city_level"))
-    df = df.join(members, on="entity_id", how="left")
-    pc = df.filter(pl.col("cluster_id").is_not_null(), pl.col("city_level")).with_columns(
-        (pl.col("gdp") / pl.col("population")).alias("_pc"))
-    cores = (pc.sort("gdp", descending=True).group_by("cluster_id", maintain_order=True)
-             .first().select("cluster_id", pl.col("entity_id").alias("core_id"),
-                             pl.col("_pc").alias("_core_pc")))
-    cores = cores.join(coords.rename({"entity_id": "core_id", "longitude": "_clon",
-                                      "latitude": "_clat"}), on="core_id", how="left")
-    df = (df.join(cores, on="cluster_id", how="left").join(coords, on="entity_id", how="left")
-          .with_columns(
-              pl.when(pl.col("city_level")).then(_great_circle_km(
-                  pl.col("longitude"), pl.col("latitude"), pl.col("_clon"), pl.col("_clat")))
-              .alias("core_distance_km"),
-              pl.when(pl.col("city_level")).then(
-                  pl.col("gdp") / pl.col("population") / pl.col("_core_pc"))
-              .alias("gdp_pc_relative")))
-    df = df.drop("_core_pc", "_clon", "_clat")
-    return with_capital_distance(df, coordinates).drop("longitude", "latitude")
-
-
-def with_capital_distance(df: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
-    """For every prefecture-level city, its province, the distance to the provincial capital and
-    GDP per head relative to the capital's: the linkage proxy beyond the five clusters.
-
-    The capital is read from the division code, not listed: GB/T 2260 gives the seat of each
-    province's government the first prefecture code (``xx0100``), and municipalities have none.
-    """
-    cities = coordinates.filter(pl.col("entity_id").str.starts_with("cn_city_")).select(
-        "entity_id", "province_zh",
-        (pl.col("adcode").cast(pl.String).str.slice(0, 2) + "0100").alias("_cap_code"))
-    capitals = (coordinates.filter(pl.col("adcode").cast(pl.String).str.ends_with("0100"))
-                .select(pl.col("adcode").cast(pl.String).alias("_cap_code"),
-                        pl.col("entity_id").alias("capital_id"),
-                        pl.col("longitude").alias("_klon"), pl.col("latitude").alias("_klat")))
-    cap_pc = (df.filter(pl.col("city_level"))
-              .select(pl.col("entity_id").alias("capital_id"),
-                      (pl.col("gdp") / pl.col("population")).alias("_cap_pc")))
-    geo = cities.join(capitals, on="_cap_code", how="inner").join(cap_pc, on="capital_id",
-                                                                    how="left")
-    df = df.join(geo, on="entity_id", how="left").with_columns(
-        _great_circle_km(pl.col("longitude"), pl.col("latitude"), pl.col("_klon"),
-                         pl.col("_klat")).alias("capital_distance_km"),
-        (pl.col("gdp") / pl.col("population") / pl.col("_cap_pc")).alias("gdp_pc_rel_capital"))
-    return df.drop("_cap_code", "_klon", "_klat", "_cap_pc")
-
-
 def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
                  membership: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
     """Every share row from every origin, in one table with the contract's columns."""
     parts = [article_shares(claims, reference),
-             with_city_geography(reference_entity_shares(reference), membership, coordinates),
+             with_city_geography(reference_entity_shares(reference), membership, coordinates,
+                                 CITY_PLANS),
              cluster_shares(reference, membership), published_shares(reference)]
     frames = []
     for part in parts:

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
 from citycluster.publish import write_text_atomic
 from citycluster.report.text import LABELS, SECTIONS, TEXT, label, text
-from citycluster.shares import parse_mix
+from citycluster.sources import parse_mix
 
 # re-exported for the notebook, which reads the report as one namespace
 __all__ = ["BASE_UNITS", "LABELS", "SECTIONS", "TEXT", "interval", "label", "num", "pct",

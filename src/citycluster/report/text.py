@@ -3,6 +3,7 @@
 The report's prose is data: a key per sentence, one entry per language, with named slots that
 the 06_report notebook fills from computed results. (Moving these into gettext catalogs is the
 language issue's work; until then this module is the one place language lives in the report.)
+Over 300 lines because it is a catalog, not logic: two languages of every sentence and label.
 """
 
 from __future__ import annotations
@@ -269,3 +270,68 @@ def text(lang: str, key: str, **values: Any) -> str:
 def label(code: str, lang: str) -> str:
     """A code from the data (a source kind, a metric) in words, else the code itself."""
     return LABELS[lang].get(code, code.replace("_", " "))
+
+
+#: Chart titles, axes, tooltips and descriptions, per language.
+CHART_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "pop_share": "Share of national population", "gdp_share": "Share of national GDP",
+        "entity": "Place", "origin": "Figures from", "premium": "GDP share ÷ population share",
+        "parity": "GDP share = population share", "fit": "fitted line", "band": "95% band",
+        "share_title": "GDP share against population share",
+        "share_desc": "Scatter of {n} places: population share across, GDP share up; a dashed "
+                      "line marks equal shares and a shaded band the fitted line's 95% interval.",
+        "premium_title": "How far GDP share exceeds population share",
+        "premium_desc": "Bars for {n} places: GDP share divided by population share, from "
+                        "{low} to {high}; the line at 1 marks GDP in proportion to population.",
+        "scaling_title": "GDP against population across China's provinces (log scales)",
+        "scaling_desc": "Scatter of {n} provinces on logarithmic axes, with the fitted power "
+                        "law and its 95% band.",
+        "population": "Resident population", "gdp_cny": "GDP", "province": "Province",
+        "london_title": "London's population moved outwards, 1950s to 1981",
+        "london_desc": "Bars of population change in {n} areas, the article's figures beside "
+                       "census-based ones.",
+        "change": "Population change", "area": "Area",
+        "growth_title": "The article's growth cases, with reference figures where found",
+        "growth_desc": "One panel per case ({cases}); points are figures by year, the "
+                       "article's joined by a line.",
+        "year": "Year", "value": "Value", "wording": "As printed", "case": "Case",
+        "article": "article", "reference": "reference",
+        "ref_metric": "Reference measures", "same_metric": "the same quantity",
+        "fc_title": "Fact-check: each claim against its reference",
+        "fc_desc": "{n} checks: {counts}. Dots show the ratio of claim to reference for the "
+                   "{shown} checks that have one, on a logarithmic scale; 1 means equal.",
+        "verdict": "Verdict", "checks": "Checks", "ratio": "Claim ÷ reference",
+        "claim": "Claim", "reason": "Reason",
+        "consistent": "consistent", "inconsistent": "inconsistent",
+        "unverifiable": "unverifiable",
+    },
+    "zh": {
+        "pop_share": "占全国人口比重", "gdp_share": "占全国GDP比重", "entity": "地区",
+        "origin": "数据来自", "premium": "GDP比重 ÷ 人口比重", "parity": "GDP比重 = 人口比重",
+        "fit": "拟合线", "band": "95%区间",
+        "share_title": "GDP比重与人口比重",
+        "share_desc": "{n}个地区的散点图:横轴为人口比重,纵轴为GDP比重;虚线表示两者相等,"
+                      "阴影为拟合线的95%区间。",
+        "premium_title": "GDP比重高出人口比重多少",
+        "premium_desc": "{n}个地区的条形图:GDP比重除以人口比重,介于{low}与{high}之间;"
+                        "1处的竖线表示GDP与人口同比例。",
+        "scaling_title": "中国各省GDP与人口(对数坐标)",
+        "scaling_desc": "{n}个省级行政区的对数坐标散点图,附拟合的幂律曲线及其95%区间。",
+        "population": "常住人口", "gdp_cny": "GDP", "province": "省级行政区",
+        "london_title": "伦敦人口向外迁移(1950年代至1981年)",
+        "london_desc": "{n}个区域的人口变化条形图,文章数字与人口普查数字并列。",
+        "change": "人口变化", "area": "区域",
+        "growth_title": "文章中的增长案例,及找到的参考数字",
+        "growth_desc": "每个案例一个分图({cases});点为各年份的数字,文章数字以线相连。",
+        "year": "年份", "value": "数值", "wording": "原文表述", "case": "案例",
+        "article": "文章", "reference": "参考数据",
+        "ref_metric": "参考数据口径", "same_metric": "相同口径",
+        "fc_title": "事实核查:各项说法与参考数据的对照",
+        "fc_desc": "共{n}项核查:{counts}。点表示{shown}项有参考值的核查中文章数字与参考值之比"
+                   "(对数刻度),1表示相等。",
+        "verdict": "结论", "checks": "核查项数", "ratio": "文章数字 ÷ 参考值",
+        "claim": "说法", "reason": "理由",
+        "consistent": "相符", "inconsistent": "不符", "unverifiable": "无法核实",
+    },
+}

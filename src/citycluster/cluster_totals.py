@@ -1,0 +1,127 @@
+"""The five clusters summed from the cities their plans name, with bounds where members are
+missing (the check of the article's headline figure)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from citycluster.shares import CITY_PLANS, CLUSTER_NAMES, national_totals
+from citycluster.sources import source_mix
+
+
+def _province_parts(members: list[str], province: str, known: dict[str, float],
+                    cities_in: dict[str, list[str]],
+                    province_total: float | None) -> tuple[float, float, int, list[str]]:
+    """Lower and upper bound of one province's part of a cluster, how many members are known,
+    and whose figures the bounds rest on (the province itself standing for its total).
+
+    Exact when every member city is known (their sum) or every non-member city is known (the
+    province total minus them); otherwise the known members bound it from below and the province
+    total less the known non-members from above. A whole province or municipality is its total.
+    """
+    if members == [province]:
+        if province_total is None:
+            return float("nan"), float("nan"), 0, []
+        return province_total, province_total, 1, [province]
+    member_ids = [m for m in members if m in known]
+    known_members = [known[m] for m in member_ids]
+    others = [c for c in cities_in.get(province, []) if c not in members]
+    other_ids = [c for c in others if c in known]
+    known_others = [known[c] for c in other_ids]
+    if len(known_members) == len(members):
+        return sum(known_members), sum(known_members), len(members), member_ids
+    with_total = [province, *other_ids]
+    if province_total is not None and len(known_others) == len(others):
+        exact = province_total - sum(known_others)
+        return exact, exact, len(members), with_total
+    if province_total is None:
+        return sum(known_members), float("inf"), len(known_members), member_ids
+    return (sum(known_members), province_total - sum(known_others), len(known_members),
+            member_ids + with_total)
+
+
+def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
+                        coordinates: pl.DataFrame) -> pl.DataFrame:
+    """The five clusters (and their union) from the cities their plans name, with bounds.
+
+    Each cluster's population and GDP are summed over its member cities (2023, first releases,
+    the national totals of the same vintage). Where a member's figure is missing, the cluster is
+    bounded: from below by the members known, from above by the member provinces' totals less
+    the non-member cities known. Partial members (Chongqing, 绵阳, 达州, 雅安, 抚州, 吉安) count
+    whole; Hong Kong and Macao are outside China's national accounts and are left out.
+    ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
+    """
+    plans = membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
+                              pl.col("member_level") != "sar")
+    cities_in: dict[str, list[str]] = {}
+    for r in coordinates.iter_rows(named=True):
+        if r["entity_id"].startswith("cn_city_"):
+            cities_in.setdefault(r["province_zh"], []).append(r["entity_id"])
+    prov_of = dict(coordinates.select("entity_id", "province_zh").iter_rows())
+    rows = []
+    totals = national_totals(reference).filter(pl.col("country") == "CHN", pl.col("year") == 2023,
+                                               pl.col("vintage") == "first_release")
+    nat = {r["metric"]: (r["national"], r["national_ref"]) for r in totals.iter_rows(named=True)}
+    if set(nat) != {"population", "gdp"}:
+        return pl.DataFrame()
+    ref23 = reference.filter(pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]),
+                             pl.col("country") == "CHN")
+    figures = {m: dict(ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
+                                    pl.col("base_unit") != "MOP")
+                       .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
+               for m in ("population", "gdp")}
+    kind_of = dict(ref23.sort("ref_id").group_by("entity_id", "metric", maintain_order=True)
+                   .agg(pl.col("source_kind").first())
+                   .select(pl.concat_str("entity_id", "metric", separator="|"), "source_kind")
+                   .iter_rows())
+    province_ids = dict(reference.filter(pl.col("entity_type") == "province")
+                        .select("entity_zh", "entity_id").unique("entity_zh").iter_rows())
+    groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
+    groups["cn_big5"] = plans
+    for cid, members in groups.items():
+        by_province: dict[str, list[str]] = {}
+        for r in members.unique("member_entity_id").iter_rows(named=True):
+            if r["member_entity_id"].startswith("cn_prov_"):  # a municipality, counted whole
+                by_province[r["member_entity_id"]] = [r["member_entity_id"]]
+            else:
+                by_province.setdefault(prov_of[r["member_entity_id"]], []).append(
+                    r["member_entity_id"])
+        n_members = sum(len(v) for v in by_province.values())
+        row: dict = {}
+        for metric in ("population", "gdp"):
+            low = high = 0.0
+            known = 0
+            used: list[str] = []
+            for province, ms in by_province.items():
+                whole = ms == [province]  # a whole province or municipality, keyed by its id
+                province_total = (figures[metric].get(province) if whole
+                                  else figures[metric].get(province_ids.get(province, "")))
+                lo, hi, k, ids = _province_parts(ms, province, figures[metric], cities_in,
+                                                 province_total)
+                low, high, known = low + lo, high + hi, known + k
+                used += [province_ids.get(i, i) for i in ids]
+            row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
+            row[f"known_{metric}"] = known
+            row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
+        exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
+        zh, en = CLUSTER_NAMES[cid]
+        rows.append({
+            "entity_id": cid, "entity_zh": zh, "entity_en": en, "entity_type": "city_cluster",
+            "country": "CHN", "year": 2023, "vintage": "first_release", "currency": "CNY",
+            "population": row["lower_population"] if exact else None,
+            "gdp": row["lower_gdp"] if exact else None,
+            "pop_share": row["lower_population"] / nat["population"][0] if exact else None,
+            "gdp_share": row["lower_gdp"] / nat["gdp"][0] if exact else None,
+            "pop_share_low": row["lower_population"] / nat["population"][0],
+            "pop_share_high": row["upper_population"] / nat["population"][0],
+            "gdp_share_low": row["lower_gdp"] / nat["gdp"][0],
+            "gdp_share_high": row["upper_gdp"] / nat["gdp"][0],
+            "members": n_members, "members_known_population": row["known_population"],
+            "members_known_gdp": row["known_gdp"],
+            "pop_source_kinds": row["kinds_population"], "gdp_source_kinds": row["kinds_gdp"],
+            "origin": "reference",
+            "boundary": f"member cities ({n_members}, partial members whole)",
+            "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
+            "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)

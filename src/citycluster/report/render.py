@@ -1,0 +1,157 @@
+"""Turning a chart into what a reader gets: the theme, a CJK-capable font, exported files, and
+the offline embedding in the report.
+
+Charts are embedded offline: :func:`vega_bundle_html` emits the Vega, Vega-Lite and vega-embed
+libraries once per page (from vl-convert, wrapped in a function scope so the bundle's top-level
+constants cannot clash), and :func:`chart_html` adds one ``div`` and one ``vegaEmbed`` call per
+chart. Altair's own HTML output loads these libraries from a CDN, which a reader offline lacks.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from importlib import metadata
+from pathlib import Path
+
+import altair as alt
+
+from citycluster.errors import EnvironmentProblem
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"),
+             Path("/usr/share/fonts/noto-cjk"))
+
+
+def theme() -> dict:
+    """One look for every chart: readable sizes, a CJK-capable font stack."""
+    return {"config": {"font": FONT, "view": {"stroke": None},
+                       "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 340},
+                       "legend": {"labelFontSize": 12, "titleFontSize": 12},
+                       "title": {"fontSize": 15, "anchor": "start"}}}
+
+
+def themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with the project's theme applied (for embedding and export alike)."""
+    return chart.configure(**theme()["config"])
+
+
+def description(chart: alt.TopLevelMixin) -> str:
+    """The chart's text description, for the figure caption and screen readers."""
+    desc = chart.to_dict().get("description")
+    return str(desc) if desc else ""
+
+
+def register_cjk_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> Path:
+    """Make vl-convert's PNG/SVG rendering find a CJK font, or say what to install.
+
+    vl-convert ships only Latin fonts; without a CJK font every Chinese glyph in a PNG is an
+    empty box. Debian's ``fonts-noto-cjk`` (installed by ``scripts/ensure_system_deps.sh``)
+    provides Noto Sans CJK SC.
+    """
+    import vl_convert as vlc
+
+    for folder in dirs:
+        if any(folder.glob("*CJK*")):
+            vlc.register_font_directory(str(folder))
+            return folder
+    raise EnvironmentProblem("no CJK font found in " + ", ".join(map(str, dirs)) + ": Chinese text "
+                       "would render as empty boxes. Install Debian's fonts-noto-cjk "
+                       "(scripts/ensure_system_deps.sh does it when run as root).")
+
+
+def export(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
+    """``stem.vl.json``, ``stem.svg`` and ``stem.png`` (2x) of a themed chart, atomically."""
+    import vl_convert as vlc
+
+    from citycluster.publish import write_bytes_atomic, write_text_atomic
+
+    spec = themed(chart).to_dict()
+    paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.png"]
+    write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
+    svg = vlc.vegalite_to_svg(spec)
+    write_text_atomic(paths[1], svg)
+    write_bytes_atomic(paths[2], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
+    return paths
+
+
+def vega_bundle_html() -> str:
+    """The Vega libraries as one inline script, scoped so two charts on a page cannot clash.
+
+    vl-convert takes about two seconds to assemble the bundle, in every kernel that asks; the
+    result depends only on the vl-convert and Vega-Lite versions, so it is kept in ``build/``.
+    """
+    import vl_convert as vlc
+
+    from citycluster.paths import repo_root
+    from citycluster.publish import write_text_atomic
+
+    version = _vl_version()
+    converter = metadata.version("vl-convert-python")
+    cached = repo_root() / "build" / f"vega-bundle-{converter}-{version}.js"
+    try:
+        bundle = cached.read_text(encoding="utf-8")
+    except OSError:
+        # the stub marks the optional snippet as required; the function takes it as optional
+        bundle = vlc.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
+        try:
+            write_text_atomic(cached, bundle)
+        except OSError:
+            pass  # a read-only checkout just rebuilds the bundle each time
+    bundle = bundle.replace("</script", "<\\/script")
+    return f"<script>(function(){{\n{bundle}\n}})();</script>"
+
+
+def _vl_version() -> str:
+    m = re.match(r"v?(\d+\.\d+)", alt.SCHEMA_VERSION)
+    return f"v{m.group(1)}" if m else alt.SCHEMA_VERSION
+
+
+def _embed(spec: dict, element_id: str, label: str) -> tuple[str, str]:
+    """The chart's ``div`` and its vegaEmbed call (SVG renderer).
+
+    The spec is JSON inside a script element; ``</`` is escaped so no string from the data can
+    close the script early.
+    """
+    spec_json = json.dumps(spec, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    safe_id = re.sub(r"[^A-Za-z0-9_-]", "-", element_id)
+    div = (f'<div id="{safe_id}" class="vega-chart" role="img" '
+           f'aria-label="{html.escape(label)}"></div>')
+    script = (f'<script>vegaEmbed("#{safe_id}", {spec_json}, {{"renderer": "svg", '
+              f'"actions": false}}).catch(function (e) {{ console.error(e); }});</script>')
+    return div, script
+
+
+def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str) -> str:
+    """One chart: a figure with a visible caption, then its vegaEmbed call."""
+    desc = description(chart) or caption
+    div, script = _embed(chart.to_dict(), element_id, desc)
+    return (f'<figure class="chart" role="group" aria-label="{html.escape(desc)}">{div}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>{script}")
+
+
+class OfflineRenderer:
+    """An Altair renderer for notebooks: the Vega bundle once, then a div per chart.
+
+    Registered as ``citycluster`` by :func:`enable_offline_renderer`. Chart ids are numbered, not
+    random, so executing a notebook twice gives identical outputs.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, spec: dict, **_: object) -> dict[str, str]:
+        self.count += 1
+        head = vega_bundle_html() if self.count == 1 else ""
+        label = str(spec.get("description") or f"chart {self.count}")
+        div, script = _embed(spec, f"chart-{self.count}", label)
+        return {"text/html": head + div + script}
+
+
+def enable_offline_renderer() -> OfflineRenderer:
+    """Make every displayed chart render offline (the bundle inline, once per notebook)."""
+    renderer = OfflineRenderer()
+    alt.renderers.register("citycluster", renderer)
+    alt.renderers.enable("citycluster")
+    return renderer
