@@ -150,3 +150,15 @@ def test_factcheck_table_sorts_and_filters_offline(browser, chain_repo: Path) ->
     first = page.locator("#fc-table tbody tr td:first-child").first.inner_text()
     assert first == "C058"
     assert visit.errors == [] and visit.outside == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_findings_come_before_the_claims_ledger(browser, chain_repo: Path, lang: str) -> None:
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+    order = visit.page.evaluate("[...document.querySelectorAll('main section, body section')]"
+                                ".map(s => s.id).filter(Boolean)")
+    assert order.index("findings") < order.index("claims"), order
+    first_toc = visit.page.locator("nav.toc a").first.get_attribute("href")
+    assert first_toc == "#findings"
+    text = visit.page.inner_text("#findings")
+    assert "C007" in text  # the headline GDP claim, inconsistent, is named first thing

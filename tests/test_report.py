@@ -92,3 +92,33 @@ def test_index_lists_every_output(chain_repo: Path) -> None:
     for href in ("report.zh.html", "report.en.html", "executed/06_report.zh.ipynb",
                  "validation/index.html", "models.csv", "figures/growth_cases.en.png"):
         assert f'href="{href}"' in index
+
+
+def test_chinese_prose_uses_chinese_punctuation(chain_repo: Path) -> None:
+    """A native reader's check: no ASCII ( ) , ; : touching a Chinese character in the text of
+    the Chinese report (scripts and styles aside)."""
+    from html.parser import HTMLParser
+
+    cjk = "[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+    pattern = re.compile(rf"[(),;:](?={cjk})|(?<={cjk})[(),;:]")
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.skip, self.parts = 0, []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.skip += tag in ("script", "style")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(body(chain_repo, "zh"))
+    hits = [p[max(0, m.start() - 10):m.end() + 10] for p in parser.parts
+            for m in pattern.finditer(p)]
+    assert hits == []

@@ -108,3 +108,14 @@ def test_unparseable_numbers_are_refused(bad: str) -> None:
 def test_unknown_unit_names_valid_ones() -> None:
     with pytest.raises(units.UnitError, match="known units: 人, 万人"):
         units.lookup("萬人")
+
+
+def test_chinese_punctuation_is_set_beside_chinese_only() -> None:
+    from citycluster.report.text import typeset
+
+    assert typeset("zh", "文章称57%,超出上限:城市群(2023年)为54.09%") == \
+        "文章称57%，超出上限：城市群（2023年）为54.09%"
+    assert typeset("zh", "(95%区间 1.00 至 1.28);") == "（95%区间 1.00 至 1.28）；"
+    assert typeset("zh", "6,500万人") == "6,500万人"          # a thousands separator stays
+    assert typeset("zh", "Inner London (ONS, 1981)") == "Inner London (ONS, 1981)"
+    assert typeset("en", "鹤壁,配套率") == "鹤壁,配套率"       # English has no such rule

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
 from citycluster.publish import write_text_atomic
-from citycluster.report.text import LABELS, SECTIONS, TEXT, label, text
+from citycluster.report.text import LABELS, SECTIONS, TEXT, label, text, typeset
 from citycluster.sources import parse_mix
 
 # re-exported for the notebook, which reads the report as one namespace
@@ -38,7 +38,12 @@ def reading(row: dict[str, Any], lang: str) -> str:
         notes.append(text(lang, "warn_small", n=row["n"]))
     if row["null_value"] is not None and row["ci_low"] <= row["null_value"] <= row["ci_high"]:
         notes.append(text(lang, "warn_null", null=f"{row['null_value']:g}"))
-    return "; ".join(notes)
+    return typeset(lang, "; ".join(notes))
+
+
+def render_template(name: str, **values: Any) -> str:
+    """A section template rendered with autoescaping."""
+    return _ENV.get_template(name).render(**values)
 
 
 def section(id: str, title: str, paragraphs: Sequence[str],
@@ -66,12 +71,13 @@ def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str]
             {"text": t[r["verdict"]], "sort": None, "num": False},
             {"text": "" if ratio is None else f"{ratio:.2f}",
              "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
-            {"text": r[reason], "sort": None, "num": False},
+            {"text": typeset(lang, r[reason]), "sort": None, "num": False},
             {"text": basis_text(r["source_mix"], r["weak_basis"], lang), "sort": None,
              "num": False},
         ]})
-    inconsistent = [{"id": r["claim_id"], "reason": r[reason]} for r in checks.filter(
-        pl.col("verdict") == "inconsistent").sort("claim_id").iter_rows(named=True)]
+    inconsistent = [{"id": r["claim_id"], "reason": typeset(lang, r[reason])}
+                    for r in checks.filter(pl.col("verdict") == "inconsistent")
+                    .sort("claim_id").iter_rows(named=True)]
     header = [t["table_id"], t["table_check"], t["table_entity"], t["table_claimed"],
               t["table_verdict"], t["table_ratio"], t["table_reason"], t["table_basis"]]
     return _ENV.get_template("factcheck.html.j2").render(
@@ -92,7 +98,7 @@ def basis_text(source_mix: str | None, weak: bool | None, lang: str) -> str:
     if not source_mix:
         return ""
     words = mix_text(parse_mix(source_mix), lang)
-    return f"{words} ({TEXT[lang]['weak_basis']})" if weak else words
+    return typeset(lang, f"{words} ({TEXT[lang]['weak_basis']})") if weak else words
 
 
 def header(lang: str, languages: Sequence[str]) -> str:

@@ -8,12 +8,32 @@ Over 300 lines because it is a catalog, not logic: two languages of every senten
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "City clusters in figures: what an article claims, and what the data say",
         "lang_name": "English", "index_link": "All outputs", "toc": "Contents",
+        "findings_title": "What holds, and what does not",
+        "findings_holds": "The headline figure holds up.",
+        "findings_fails": "The headline figure does not fully hold up.",
+        "findings_open": "The headline figure cannot yet be confirmed or refuted.",
+        "findings_headline": "{overall} The article gives the five national city clusters "
+                             "{pop} of China's population and {gdp} of its GDP. Summed from "
+                             "their member cities (2023), they hold between {plow} and {phigh} "
+                             "of the population ({pop_verdict}) and between {glow} and {ghigh} "
+                             "of GDP ({gdp_verdict}).",
+        "findings_model": "Across {n} cities, GDP share rises {slope} times as fast as population "
+                          "share (95% interval {low} to {high}): {reading}.",
+        "findings_premium": "cities with a larger share of people hold an even larger share of "
+                            "GDP",
+        "findings_no_premium": "the data cannot tell this apart from proportionality",
+        "findings_limits": "What the data cannot say: {unverifiable} of the {n} claims have no "
+                           "independent figure, {weak} verdicts rest only on aggregator copies, "
+                           "and the city models describe the {cities} cities whose figures were "
+                           "found, not all of China's cities.",
+        "findings_inconsistent": "{n} claims do not match their references:",
         "claims_title": "What the article claims",
         "claims_intro": "The article cites {n_claims} figures in {n_paragraphs} of its "
                         "paragraphs, about {n_entities} places, in {n_units} units of measure. "
@@ -139,6 +159,22 @@ TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "title": "数字中的城市群:文章的说法与数据的检验",
         "lang_name": "中文", "index_link": "全部输出", "toc": "目录",
+        "findings_title": "哪些站得住，哪些站不住",
+        "findings_holds": "文章的核心数字站得住。",
+        "findings_fails": "文章的核心数字并不完全站得住。",
+        "findings_open": "文章的核心数字目前既无法证实，也无法否定。",
+        "findings_headline": "{overall}文章称五大国家级城市群占全国人口的{pop}、"
+                             "GDP的{gdp}。按规划所列成员城市加总（2023年），"
+                             "五大城市群占全国人口的{plow}至{phigh}（{pop_verdict}），"
+                             "占GDP的{glow}至{ghigh}（{gdp_verdict}）。",
+        "findings_model": "在{n}个城市中，GDP比重的增幅是人口比重增幅的{slope}倍"
+                          "（95%区间为{low}至{high}）：{reading}。",
+        "findings_premium": "规模越大的城市，产出超过其人口所占份额",
+        "findings_no_premium": "数据无法将其与同比例增长区分开来",
+        "findings_limits": "数据不能说明的：{n}项说法中有{unverifiable}项没有独立数字可供核对，"
+                           "{weak}项结论仅以汇编网站的转载为依据；城市模型描述的是已找到数据的"
+                           "{cities}个城市，而非全国所有城市。",
+        "findings_inconsistent": "与参考数据不符的说法共{n}项：",
         "claims_title": "文章引用了哪些数字",
         "claims_intro": "文章在{n_paragraphs}个段落中引用了{n_claims}个数字,涉及{n_entities}个"
                         "地区或对象,使用{n_units}种计量单位。每个数字均按原文记录,并注明措辞"
@@ -149,7 +185,7 @@ TEXT: dict[str, dict[str, str]] = {
         "data_intro": "用于检验的参考数据共{n_ref}条,来自{n_files}张表。按所见来源的类型分:{mix}。",
         "data_weak": "在{n_verdicts}项结论中,有{n_weak}项仅以汇编网站转载或凭记忆录入的数字为依据;"
                      "核查表中已逐项标出,在找到官方出处之前应视为暂定。",
-        "mix_item": "{kind}{n}条", "mix_sep": ";",
+        "mix_item": "{kind}{n}条", "mix_sep": "；",
         "validation_title": "数据校验",
         "validation_intro": "发布前共以{n_rules}条规则校验数据:{n_pass}条通过,{n_warn}条警告,"
                             "{n_crit}条严重错误。",
@@ -259,12 +295,52 @@ LABELS: dict[str, dict[str, str]] = {
            "supporting_rate": "配套率", "output": "产值",
            "a row that is not recalled names where it was seen": "非凭记忆的数据注明出处链接"},
 }
-SECTIONS = ("claims", "data", "validation", "models", "cases", "factcheck", "caveats")
+SECTIONS = ("findings", "claims", "data", "validation", "models", "cases", "factcheck",
+            "caveats")
+
+
+#: Punctuation each language sets in its own form beside its own script: Chinese prose takes
+#: full-width （），；： next to Chinese characters, while numbers keep 1,234.5 and 95%.
+TYPOGRAPHY: dict[str, dict[str, str]] = {
+    "zh": {"(": "（", ")": "）", ",": "，", ";": "；", ":": "："},
+}
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def typeset(lang: str, sentence: str) -> str:
+    """The sentence with the language's punctuation where it touches the language's script.
+
+    Parentheses become full-width when what they enclose, or what touches them, is Chinese;
+    then a comma, semicolon or colon does when a Chinese character or a full-width mark is
+    next to it. So "(2023年)" becomes "（2023年）" while "1,234" and "(ONS, 1981)" in a Latin
+    context stay as they are.
+    """
+    marks = TYPOGRAPHY.get(lang)
+    if not marks:
+        return sentence
+    chars = list(sentence)
+    opened: list[int] = []
+    for i, c in enumerate(chars):  # parentheses first: one around Chinese text is Chinese
+        if c == "(":
+            opened.append(i)
+        elif c == ")" and opened:
+            start = opened.pop()
+            span = "".join(chars[max(start - 1, 0):i + 2])
+            if _CJK.search(span):
+                chars[start], chars[i] = marks["("], marks[")"]
+    for i, c in enumerate(chars):
+        if c in marks and c not in "()":
+            before = chars[i - 1] if i else ""
+            after = chars[i + 1] if i + 1 < len(chars) else ""
+            if _CJK.match(before) or _CJK.match(after):
+                chars[i] = marks[c]
+    return "".join(chars)
 
 
 def text(lang: str, key: str, **values: Any) -> str:
-    """A sentence of the report in ``lang`` with computed values filled in."""
-    return TEXT[lang][key].format(**values)
+    """A sentence of the report in ``lang`` with computed values filled in and set in the
+    language's punctuation."""
+    return typeset(lang, TEXT[lang][key].format(**values))
 
 
 def label(code: str, lang: str) -> str:
@@ -335,3 +411,16 @@ CHART_LABELS: dict[str, dict[str, str]] = {
         "consistent": "相符", "inconsistent": "不符", "unverifiable": "无法核实",
     },
 }
+
+
+def _typeset_catalog(catalog: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Every entry of a catalog set in its language's punctuation, once, so templates that
+    print an entry directly get it right too."""
+    return {lang: {k: typeset(lang, v) for k, v in entries.items()}
+            for lang, entries in catalog.items()}
+
+
+TEXT = _typeset_catalog(TEXT)
+LABELS = _typeset_catalog(LABELS)
+CHART_LABELS = _typeset_catalog(CHART_LABELS)
+
