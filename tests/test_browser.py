@@ -109,9 +109,14 @@ def test_index_links_reports_notebooks_and_validation(browser, chain_repo: Path)
     visit = open_page(browser, reports / "index.html")
     hrefs = visit.page.eval_on_selector_all("a", "as => as.map(a => a.getAttribute('href'))")
     for needed in ("report.zh.html", "report.en.html", "executed/03_model.ipynb",
-                   "validation/index.html", "validation/summary.csv", "models.csv"):
+                   "executed/03_model.html", "validation/index.html", "validation/summary.csv",
+                   "models.csv", "provenance.json", "run.json"):
         assert needed in hrefs
     assert all((reports / h).is_file() for h in hrefs)
+    notebook = open_page(browser, reports / "executed" / "03_model.html")
+    assert "share_cities" in notebook.page.inner_text("body")  # code and outputs are there
+    assert notebook.page.locator(".jp-InputArea").count() > 0
+    assert notebook.outside == [] and notebook.errors == []
     visit.page.click('a[href="report.zh.html"]')
     visit.page.wait_for_load_state()
     assert visit.page.evaluate("document.documentElement.lang") == "zh"

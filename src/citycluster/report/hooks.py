@@ -2,7 +2,8 @@
 
 The chain never imports the report: it imports this module by its dotted name when the step
 that names it runs. ``after`` turns each executed report notebook into its offline page;
-``finish`` removes pages of languages no longer asked for and writes the index.
+``finish`` removes pages of languages no longer asked for, renders the executed notebooks as
+pages and writes the index.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from citycluster.report.html import export_html, write_index
+from citycluster.report.html import export_html, export_notebook_page, write_index
 
 
 def after(context: Any, executed: Path) -> None:
@@ -19,9 +20,16 @@ def after(context: Any, executed: Path) -> None:
 
 
 def finish(context: Any) -> None:
-    """Once every language ran: drop pages of dropped languages, then the index."""
+    """Once every language ran: drop pages of dropped languages, render each executed
+    notebook as a page beside its .ipynb, then the index."""
     languages = context.params["report_languages"]
     for page in context.stage.glob("report.*.html"):
         if page.name.split(".")[1] not in languages:
             page.unlink()
+    executed = context.stage / "executed"
+    for stale in executed.glob("*.html"):
+        if not stale.with_suffix(".ipynb").exists():
+            stale.unlink()
+    for notebook in sorted(executed.glob("*.ipynb")):
+        export_notebook_page(notebook, notebook.with_suffix(".html"))
     write_index(context.stage, languages)

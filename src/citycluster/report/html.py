@@ -133,7 +133,10 @@ def write_index(reports: Path, languages: Sequence[str]) -> Path:
     page = _ENV.get_template("index.html.j2").render(
         reports=[(f"report.{code}.html", TEXT[code]["lang_name"], TEXT[code]["title"], code)
                  for code in languages],
-        executed=rel(list((reports / "executed").glob("*.ipynb"))),
+        executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
+                  rel(list((reports / "executed").glob("*.ipynb")))],
+        records=rel([p for p in (reports / "provenance.json", reports / "run.json")
+                     if p.exists()]),
         tables=rel([p for p in reports.glob("*.csv")]),
         validation=rel([p for p in (reports / "validation").glob("*")
                         if p.name in ("index.html", "summary.csv")]),
@@ -158,6 +161,22 @@ def table(df: pl.DataFrame, header: Sequence[str],
             cells.append({"text": text_value, "num": is_num})
         rows.append(cells)
     return {"header": list(header), "rows": rows}
+
+
+def export_notebook_page(executed: Path, out: Path) -> Path:
+    """An executed notebook as a page a reader can open: code and outputs, loading nothing
+    from the network (the same offline template as the reports, with the code kept)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)])
+    for i, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
+        cell["id"] = f"cell-{i:02d}"
+    nb.metadata["title"] = executed.stem
+    body, _ = exporter.from_notebook_node(nb)
+    write_text_atomic(out, body)
+    return out
 
 
 def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:

@@ -169,7 +169,7 @@ TEXT: dict[str, dict[str, str]] = {
                              "占GDP的{glow}至{ghigh}（{gdp_verdict}）。",
         "findings_model": "在{n}个城市中，GDP比重的增幅是人口比重增幅的{slope}倍"
                           "（95%区间为{low}至{high}）：{reading}。",
-        "findings_premium": "规模越大的城市，产出超过其人口所占份额",
+        "findings_premium": "人口比重越大的城市，GDP比重超出得越多",
         "findings_no_premium": "数据无法将其与同比例增长区分开来",
         "findings_limits": "数据不能说明的：{n}项说法中有{unverifiable}项没有独立数字可供核对，"
                            "{weak}项结论仅以汇编网站的转载为依据；城市模型描述的是已找到数据的"
