@@ -41,9 +41,10 @@ class Visit:
     dialogs: list[str] = field(default_factory=list)
 
 
-def open_page(browser, path: Path, *, javascript: bool = True) -> Visit:
+def open_page(browser, path: Path, *, javascript: bool = True,
+              viewport: tuple[int, int] = (1100, 1400)) -> Visit:
     context = browser.new_context(java_script_enabled=javascript,
-                                  viewport={"width": 1100, "height": 1400})
+                                  viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     visit = Visit(page)
 
@@ -167,3 +168,32 @@ def test_findings_come_before_the_claims_ledger(browser, chain_repo: Path, lang:
     assert first_toc == "#findings"
     text = visit.page.inner_text("#findings")
     assert "C007" in text  # the headline GDP claim, inconsistent, is named first thing
+
+
+PHONE_LAYOUT = """() => {
+  const wide = [];
+  for (const el of document.querySelectorAll('table, .vega-chart, figure, pre, img, svg')) {
+    if (el.getBoundingClientRect().right <= window.innerWidth + 1) continue;
+    let a = el.parentElement, scrolls = false;
+    while (a && !scrolls) {
+      scrolls = ['auto', 'scroll'].includes(getComputedStyle(a).overflowX); a = a.parentElement;
+    }
+    if (!scrolls) wide.push(el.tagName + '#' + el.id + '.' + el.className);
+  }
+  const cells = [...document.querySelectorAll('#claims td')].map(td => td.clientWidth);
+  return {page: document.documentElement.scrollWidth, view: window.innerWidth, wide,
+          narrowest: Math.min(...cells)};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reports_read_on_a_phone(browser, chain_repo: Path, lang: str) -> None:
+    """At 390 x 844: nothing widens the page, anything wider than the screen scrolls inside its
+    own box, and no table column is squeezed to a character."""
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
+                      viewport=(390, 844))
+    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    layout = visit.page.evaluate(PHONE_LAYOUT)
+    assert layout["page"] <= layout["view"], layout
+    assert layout["wide"] == [], layout
+    assert layout["narrowest"] >= 50, layout  # was 39 px: one Chinese character per line
