@@ -80,10 +80,10 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                  (*MODEL_TABLES, *(f"{n}_csv" for n in MODEL_TABLES))),
     "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals"),
                      ("factcheck", "factcheck_csv")),
-    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck"),
+    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck", "links"),
                    ("figures",)),
     # the footer shows the raw files' hashes, so they are read too
-    "06_report": (("claims", "reference", "shares", "model_predictions", "models",
+    "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_tests", "factcheck", "model_comparison", "cluster_totals",
                    "validation_summary", "raw"), ("report",)),
 }

@@ -23,12 +23,11 @@ from citycluster.errors import LookupFailed
 from citycluster.report.text import CHART_LABELS
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
-#: Chinese cases of specialised growth: the entity, the claim metric whose dated figures the
-#: article gives, and the reference metrics measuring the same industry (named, not guessed:
-#: Kunshan's equipment-manufacturing output is not its electronics output).
-GROWTH_CASES = (("cn_zhangye", "output", ()), ("cn_hebi", "supporting_rate", ()),
-                ("cn_ningxiang", "output", ("output_advanced_energy_storage_materials",)),
-                ("cn_kunshan", "output", ("output_electronic_information",)))
+#: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
+#: article gives. Reference figures join a case only where the fact-check links declare them the
+#: same quantity; a broader industry (a bound) is a different quantity and is left out.
+GROWTH_CASES = (("cn_zhangye", "output"), ("cn_hebi", "supporting_rate"),
+                ("cn_ningxiang", "output"), ("cn_kunshan", "output"))
 
 
 
@@ -201,10 +200,15 @@ def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
                                     description=t["london_desc"].format(n=data["area"].n_unique()))
 
 
-def growth_points(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
+def growth_points(claims: pl.DataFrame, reference: pl.DataFrame,
+                  links: pl.DataFrame) -> pl.DataFrame:
     """Dated figures of each growth case in display units (亿元 for money, % for fractions)."""
     frames = []
-    for entity, metric, ref_metrics in GROWTH_CASES:
+    for entity, metric in GROWTH_CASES:
+        case_claims = claims.filter(pl.col("entity_id") == entity, pl.col("metric") == metric)
+        ref_metrics = links.filter(pl.col("claim_id").is_in(case_claims["claim_id"].implode()),
+                                   pl.col("ref_entity_id") == entity,
+                                   pl.col("relation") == "same")["ref_metric"].to_list()
         a = claims.filter(pl.col("entity_id") == entity, pl.col("metric") == metric,
                           pl.col("year").is_not_null()).select(
             "entity_id", "entity_zh", "entity_en", pl.lit(metric).alias("case_metric"), "year",
@@ -232,12 +236,12 @@ def growth_points(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame
                              unit.alias("display_unit"))
 
 
-def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame,
+def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
                  lang: str = "en") -> alt.FacetChart:
     """One small panel per growth case, each on its own scale: figures by year."""
     t = CHART_LABELS[lang]
     units = {"亿元": "CNY 100 million"} if lang == "en" else {}
-    data = growth_points(claims, reference).with_columns(
+    data = growth_points(claims, reference, links).with_columns(
         (pl.col(_name(lang)) + " · " + pl.col("display_unit").replace(units)).alias("case"),
         _origin_label(lang).alias("origin"),
         pl.when(pl.col("measure") == pl.col("case_metric")).then(pl.lit(t["same_metric"]))
@@ -309,7 +313,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("scaling_scatter",
            lambda d, lang: scaling_scatter(d["shares"], d["predictions"], lang)),
     Figure("london_shift", lambda d, lang: london_shift(d["claims"], d["reference"], lang)),
-    Figure("growth_cases", lambda d, lang: growth_cases(d["claims"], d["reference"], lang)),
+    Figure("growth_cases",
+           lambda d, lang: growth_cases(d["claims"], d["reference"], d["links"], lang)),
     Figure("factcheck_overview", lambda d, lang: factcheck_overview(d["factcheck"], lang)),
 )
 

@@ -108,7 +108,9 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_premium": "GDP share divided by population share, by place and source.",
         "figure_scaling": "Provinces on logarithmic axes with the fitted power law.",
         "figure_london": "Population change around London, article and census.",
-        "figure_growth": "The growth cases by year; each panel has its own scale.",
+        "figure_growth": "The growth cases by year; each panel has its own scale. A reference "
+                         "for a broader industry than the claim's is left out (see the "
+                         "fact-check).",
         "factcheck_title": "Fact-check",
         "fc_intro": "Each of the {n_claims} claims was compared with the independent figures: "
                     "{consistent} consistent, {inconsistent} inconsistent, {unverifiable} "
@@ -235,7 +237,8 @@ TEXT: dict[str, dict[str, str]] = {
         "figure_premium": "各地区GDP比重除以人口比重,按数据来源区分。",
         "figure_scaling": "对数坐标下的各省数据及拟合的幂律曲线。",
         "figure_london": "伦敦周边的人口变化:文章数字与人口普查数字。",
-        "figure_growth": "各增长案例的逐年数字;每个分图使用各自的刻度。",
+        "figure_growth": "各增长案例的逐年数字;每个分图使用各自的刻度。口径宽于文章所指产业的"
+                         "参考数字不画入图中(见事实核查)。",
         "factcheck_title": "事实核查",
         "fc_intro": "文章的{n_claims}项说法均与独立数字作了对照:{consistent}项相符,"
                     "{inconsistent}项不符,{unverifiable}项无法核实。另有{n_cross}项核查比较了说法之间的关系(推算的比重、"
