@@ -7,10 +7,11 @@ same way everywhere.
 from __future__ import annotations
 
 BASE_UNITS = {"en": {"CNY": "CNY", "USD": "USD", "persons": "people", "km": "km",
-                     "km2": "km²", "hours": "h", "count": "", "ratio": "×", "exponent": ""},
+                     "km2": "km²", "hours": "h", "count": "", "ratio": "×", "exponent": "",
+                     "person_visits": "visits"},
               "zh": {"CNY": "元", "USD": "美元", "persons": "人", "km": "公里",
                      "km2": "平方公里", "hours": "小时", "count": "", "ratio": "倍",
-                     "exponent": ""}}
+                     "exponent": "", "person_visits": "人次"}}
 
 
 def pct(x: float, digits: int = 1) -> str:
