@@ -140,3 +140,16 @@ def test_every_flat_module_is_in_a_layer_of_the_import_contract() -> None:
     flat = {f"citycluster.{p.stem}" for p in (ROOT / "src" / "citycluster").glob("*.py")
             if p.stem not in ("__init__", "__main__")}
     assert flat - named == set()
+
+
+def test_notebooks_read_like_a_paper() -> None:
+    """Each notebook's title names its own step, and its code cells stay short: the work is in
+    the package, the notebook says what each step does and why."""
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        title = nb.cells[0].source.splitlines()[0]
+        assert title.startswith(f"# {path.stem[:2]} · "), (path.name, title)
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell.cell_type == "code" and "parameters" not in tags:
+                assert len(cell.source.splitlines()) <= 22, (path.name, cell.source[:80])
