@@ -197,3 +197,26 @@ def test_reports_read_on_a_phone(browser, chain_repo: Path, lang: str) -> None:
     assert layout["page"] <= layout["view"], layout
     assert layout["wide"] == [], layout
     assert layout["narrowest"] >= 50, layout  # was 39 px: one Chinese character per line
+
+
+TEXT_OVERLAPS = """() => [...document.querySelectorAll('.vega-chart')].map(chart => {
+  const boxes = [...chart.querySelectorAll('g.mark-text.role-mark text')]
+    .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([s, r]) => s && r.width > 0);
+  const hits = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i][1], b = boxes[j][1];
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+        a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) {
+      hits.push(boxes[i][0] + ' / ' + boxes[j][0]);
+    }
+  }
+  return [chart.id, hits];
+})"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_chart_label_overlaps_another(browser, chain_repo: Path, lang: str) -> None:
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html")
+    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    overlaps = {chart: hits for chart, hits in visit.page.evaluate(TEXT_OVERLAPS) if hits}
+    assert overlaps == {}

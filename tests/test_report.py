@@ -122,3 +122,16 @@ def test_chinese_prose_uses_chinese_punctuation(chain_repo: Path) -> None:
     hits = [p[max(0, m.start() - 10):m.end() + 10] for p in parser.parts
             for m in pattern.finditer(p)]
     assert hits == []
+
+
+def test_labels_are_placed_without_collisions() -> None:
+    import polars as pl
+
+    from citycluster.report.labels import placed
+
+    data = pl.DataFrame({"x": [0.10, 0.101, 0.30], "y": [0.10, 0.101, 0.30],
+                         "name": ["长江三角洲城市群", "粤港澳大湾区", "Tokaido"],
+                         "size": [3.0, 2.0, 1.0]})
+    kept = placed(data, "x", "y", "name", "size", x_domain=[0, 0.4], y_domain=[0, 0.4],
+                  width=560, height=420)
+    assert kept["name"].to_list() == ["长江三角洲城市群", "Tokaido"]  # the smaller twin gives way

@@ -20,7 +20,8 @@ import numpy as np
 import polars as pl
 
 from citycluster.errors import LookupFailed
-from citycluster.report.text import CHART_LABELS
+from citycluster.report.labels import placed
+from citycluster.report.text import CHART_LABELS, TEXT
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
 #: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
@@ -55,7 +56,8 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
                   model: str = "share_entities") -> alt.LayerChart:
     """Entities' GDP share against population share: parity line, fitted line and band."""
     t = CHART_LABELS[lang]
-    data = shares.filter(pl.col("entity_type") != "province").select(
+    data = shares.filter(pl.col("entity_type") != "province",
+                         ~pl.col("city_level").fill_null(False)).select(
         pl.col(_name(lang)).alias("entity"), "pop_share", "gdp_share", "premium",
         _origin_label(lang).alias("origin"), "boundary")
     fit = predictions.filter(pl.col("model") == model).select("x", "fit", "low", "high")
@@ -77,8 +79,10 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
                  alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".1%"),
                  alt.Tooltip("premium:Q", title=t["premium"], format=".2f")])
-    labels = points.mark_text(align="left", dx=7, fontSize=11).encode(
-        text="entity:N", color=alt.value("#333"))
+    named = placed(data, "pop_share", "gdp_share", "entity", "gdp_share",
+                   x_domain=[0, top], y_domain=[0, top], width=560, height=420)
+    labels = alt.Chart(named).mark_text(align="left", dx=7, fontSize=11, color="#333").encode(
+        x=x, y=y, text="entity:N")
     return (band + line + parity + points + labels).properties(
         title=t["share_title"], width=560, height=420,
         description=t["share_desc"].format(n=data.height))
@@ -87,7 +91,8 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
 def premium_bars(shares: pl.DataFrame, lang: str = "en") -> alt.LayerChart:
     """The premium (GDP share / population share) of each non-province entity, sorted."""
     t = CHART_LABELS[lang]
-    data = shares.filter(pl.col("entity_type") != "province").select(
+    data = shares.filter(pl.col("entity_type") != "province",
+                         ~pl.col("city_level").fill_null(False)).select(
         (pl.col(_name(lang)) + " (" + _origin_label(lang) + ")").alias("entity"),
         _origin_label(lang).alias("origin"), "premium", "pop_share", "gdp_share")
     bars = alt.Chart(data).mark_bar().encode(
@@ -132,9 +137,11 @@ def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str =
         data = data.with_columns(pl.Series("far", np.abs(resid)))
     else:
         data = data.with_columns(far=pl.lit(0.0))
-    labelled = data.sort("far", descending=True).head(n_labels)
     pop_dom = [_number(data["pop"].min()) * 0.8, _number(data["pop"].max()) * 1.25]
     gdp_dom = [_number(data["gdp"].min()) * 0.8, _number(data["gdp"].max()) * 1.25]
+    labelled = placed(data.sort("far", descending=True).head(n_labels), "pop", "gdp",
+                      "entity", "far", x_domain=pop_dom, y_domain=gdp_dom, width=560,
+                      height=420, log=True, font_px=10, dx=5)
     xs = alt.Scale(type="log", domain=pop_dom, nice=False)
     ys = alt.Scale(type="log", domain=gdp_dom, nice=False)
     x_title, y_title = f"{t['population']} ({pop_unit})", f"{t['gdp_cny']} ({gdp_unit})"
@@ -274,7 +281,10 @@ def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatCha
     color = alt.Color("verdict:N", title=t["verdict"],
                       scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())))
     data = checks.select(
-        pl.format("{} · {}", "claim_id", "check").alias("claim"),
+        pl.when(pl.col("check") == "direct").then(pl.col("claim_id"))
+        .otherwise(pl.format("{} · {}", "claim_id", pl.col("check").replace_strict(
+            {k: TEXT[lang][k] for k in ("implied_share", "member_count")},
+            default=pl.col("check")))).alias("claim"),
         pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
         pl.col("reason_zh" if lang == "zh" else "reason").alias("reason"), "ratio")
     counts = data.group_by("verdict").len().rename({"len": "checks"}).sort("verdict")
@@ -290,7 +300,7 @@ def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatCha
         tooltip=[alt.Tooltip("claim:N", title=t["claim"]),
                  alt.Tooltip("ratio:Q", title=t["ratio"], format=".2f"),
                  alt.Tooltip("reason:N", title=t["reason"])]
-    ).properties(width=520, height=alt.Step(16))
+    ).properties(width=520, height=alt.Step(19))
     one = alt.Chart(alt.Data(values=[{"ratio": 1}])).mark_rule(
         strokeDash=[4, 4], color="#333").encode(x="ratio:Q")
     count_text = ", ".join(f"{n} {v}" for v, n in counts.sort("verdict").iter_rows())
