@@ -182,7 +182,7 @@ def test_a_dropped_language_leaves_no_stale_report(chain_repo: Path, tmp_path: P
     reports = root / "reports"
     assert sorted(p.name for p in reports.glob("report.*.html")) == ["report.en.html"]
     assert sorted(p.name for p in (reports / "executed").glob("06_report*")) == [
-        "06_report.en.ipynb"]
+        "06_report.en.html", "06_report.en.ipynb"]  # the notebook and its page, not zh's
     assert 'href="report.zh.html"' not in (reports / "index.html").read_text(encoding="utf-8")
 
 
