@@ -13,7 +13,6 @@ from typing import Any
 from citycluster.errors import UsageError
 
 FAMILIES = ("share", "scaling", "linkage")
-#: The sample names :mod:`citycluster.samples` defines (a test keeps the two in step).
 
 class ModelSpecError(UsageError):
     """A model specification that cannot mean anything: fix the parameters."""

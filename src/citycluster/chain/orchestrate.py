@@ -9,6 +9,7 @@ around it with a :class:`HookContext`; the chain knows them only by name.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import shutil
@@ -85,7 +86,7 @@ class _Planner:
 
     def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
         declared = declared_parameters(self.root / step.notebook)
-        injected = ({**self.params} if step.all_params
+        injected = ({**self.params} if step.shows_provenance
                     else {k: self.params[k] for k in declared if k in self.params})
         if lang is not None:
             injected["lang"] = lang
@@ -187,9 +188,8 @@ def _run_chain(
         _require_inputs(step, dirs)
         result.ran[label] = why
         start = time.perf_counter()
-        # the provenance record (commit, lock, inputs, parameters, timings so far) is what a
-        # report's footer shows; it is cheap, so every step gets it fresh
-        provenance.write(stage, provenance.collect(params, result.timings))
+        if step.shows_provenance:  # with the timings of the steps before it
+            provenance.write(stage, provenance.collect(params, result.timings))
         hooks = importlib.import_module(step.hooks) if step.hooks else None
         context = HookContext(params, stage, lang, result.timings)
         if hooks is not None and hasattr(hooks, "before"):
@@ -225,7 +225,8 @@ def _run_chain(
     for label, key, step, lang in done:
         cache.put(label, key, planner.outputs(step, lang, final))
     cache.save()
-    unforced = _Planner(root, params, cache, force=False)  # --force is about this run only
+    unforced = copy.copy(planner)  # --force is about this run only; the code digest stands
+    unforced.force = False
     result.stale = _left_out_of_date(unforced, steps, params, final)
     return result
 

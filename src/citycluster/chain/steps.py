@@ -32,8 +32,10 @@ class Step:
     per_language: bool = False
     inputs: tuple[Pattern, ...] = ()
     outputs: tuple[Pattern, ...] = ()
-    #: Every run parameter is part of the step's cache key (a report's footer shows them all).
-    all_params: bool = False
+    #: The step shows the run's provenance (commit, lock, input hashes and every parameter, as
+    #: a report's footer does): the record is written before it runs, and every parameter is
+    #: part of its cache key.
+    shows_provenance: bool = False
     #: A module the runner calls around the step (``before``, ``after``, ``finish``), named
     #: rather than imported, so the chain never imports what a step plugs in.
     hooks: str | None = None
@@ -55,7 +57,8 @@ STEPS: tuple[Step, ...] = (
     _step("03_model"),
     _step("04_factcheck"),
     _step("05_figures"),
-    _step("06_report", per_language=True, all_params=True, hooks="citycluster.report.hooks"),
+    _step("06_report", per_language=True, shows_provenance=True,
+          hooks="citycluster.report.hooks"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from citycluster.errors import LookupFailed
 from citycluster.report.labels import placed
-from citycluster.report.text import CHART_LABELS, TEXT
+from citycluster.report.text import CHART_LABELS, TEXT, reason_column
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
 #: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
@@ -286,7 +286,7 @@ def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatCha
             {k: TEXT[lang][k] for k in ("implied_share", "member_count")},
             default=pl.col("check")))).alias("claim"),
         pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
-        pl.col("reason_zh" if lang == "zh" else "reason").alias("reason"), "ratio")
+        pl.col(reason_column(lang)).alias("reason"), "ratio")
     counts = data.group_by("verdict").len().rename({"len": "checks"}).sort("verdict")
     bars = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("verdict:N", title=None, sort=order), x=alt.X("checks:Q", title=t["checks"]),

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from citycluster.formatting import num, pct
-from citycluster.report.text import text, typeset
+from citycluster.report.text import reason_column, text, typeset
 
 #: The article's headline figure: the five clusters' population and GDP shares.
 HEADLINE = ("C006", "C007")
@@ -51,7 +51,7 @@ def findings(checks: pl.DataFrame, totals: pl.DataFrame, models: pl.DataFrame,
     weak = int(checks.filter(pl.col("verdict") != "unverifiable")["weak_basis"].sum())
     out.append(t("findings_limits", n=direct.height, unverifiable=counts.get("unverifiable", 0),
                  weak=weak, cities=fit.row(0, named=True)["n"] if fit.height else 0))
-    reason = "reason_zh" if lang == "zh" else "reason"
+    reason = reason_column(lang)
     wrong = [typeset(lang, f"{r['claim_id']} · {r[reason]}") for r in direct.filter(
         pl.col("verdict") == "inconsistent").sort("claim_id").iter_rows(named=True)]
     return {"lead": out, "intro": t("findings_inconsistent", n=len(wrong)), "items": wrong}

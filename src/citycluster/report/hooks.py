@@ -31,5 +31,8 @@ def finish(context: Any) -> None:
         if not stale.with_suffix(".ipynb").exists():
             stale.unlink()
     for notebook in sorted(executed.glob("*.ipynb")):
-        export_notebook_page(notebook, notebook.with_suffix(".html"))
+        page = notebook.with_suffix(".html")
+        # notebooks not run this time keep their page (copied with the reports, mtimes kept)
+        if not page.exists() or page.stat().st_mtime < notebook.stat().st_mtime:
+            export_notebook_page(notebook, page)
     write_index(context.stage, languages)

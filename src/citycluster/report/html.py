@@ -18,7 +18,15 @@ from markupsafe import Markup
 
 from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
 from citycluster.publish import write_text_atomic
-from citycluster.report.text import LABELS, SECTIONS, TEXT, label, text, typeset
+from citycluster.report.text import (
+    LABELS,
+    SECTIONS,
+    TEXT,
+    label,
+    reason_column,
+    text,
+    typeset,
+)
 from citycluster.sources import parse_mix
 
 # re-exported for the notebook, which reads the report as one namespace
@@ -58,7 +66,7 @@ def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str]
     """The fact-check section: summary, the inconsistent claims, the chart, and a table a
     reader can sort and filter offline (plain HTML first; a small script adds the controls)."""
     t = TEXT[lang]
-    reason = "reason_zh" if lang == "zh" else "reason"
+    reason = reason_column(lang)
     name = "entity_zh" if lang == "zh" else "entity"
     rows = []
     for r in checks.sort("claim_id", "check").iter_rows(named=True):

@@ -402,6 +402,15 @@ def typeset(lang: str, sentence: str) -> str:
     return "".join(chars)
 
 
+#: The fact-check column that holds its reason in each language (English is ``reason``).
+REASON_COLUMN = {"zh": "reason_zh"}
+
+
+def reason_column(lang: str) -> str:
+    """The fact-check column with the reason in ``lang``."""
+    return REASON_COLUMN.get(lang, "reason")
+
+
 def text(lang: str, key: str, **values: Any) -> str:
     """A sentence of the report in ``lang`` with computed values filled in and set in the
     language's punctuation."""
