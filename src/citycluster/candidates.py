@@ -20,6 +20,12 @@ def source_text(row: dict[str, Any]) -> str:
     return f"{row['source_publisher']}, {row['source_document']}"
 
 
+def entity_label(entity_id: str, kind: str = "entity", **args: Any) -> dict[str, Any]:
+    """What a reference figure is, as the report names it: a place, and how its figure was
+    made (``references.<kind>`` in the catalogs)."""
+    return {"kind": kind, "entity_id": entity_id, **args}
+
+
 def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFrame,
                shares: pl.DataFrame,
                cluster_totals: pl.DataFrame | None = None) -> tuple[list[Candidate], str | None]:
@@ -35,7 +41,7 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
             if value is None:
                 continue
             out.append(Candidate(r["ref_id"], value, r["year"], unit, relation, r["source_kind"],
-                                 source_text(r), r["entity_en"], r["entity_zh"] or r["entity_en"]))
+                                 source_text(r), entity_label(r["entity_id"])))
 
     mine = links.filter(pl.col("claim_id") == claim["claim_id"])
     if not (mine["relation"] == "same").any():  # a curated same-quantity link replaces these
@@ -61,8 +67,7 @@ def candidates(claim: dict[str, Any], reference: pl.DataFrame, links: pl.DataFra
             out.append(Candidate(
                 s[src], s[col], s["year"], "fraction", "upper_bound" if whole else "same",
                 "derived", s["boundary"],
-                f"{s['entity_en']} ({'whole provinces' if whole else 'reference'})",
-                f"{s['entity_zh']}({'整省口径' if whole else '参考数据'})",
+                entity_label(s["entity_id"], "whole_provinces" if whole else "reference_share"),
                 _basis_of(s[src], reference)))
         out.extend(_city_candidates(claim, cluster_totals))
     return out, compare_as
@@ -89,8 +94,8 @@ def _changes(rows: pl.DataFrame, base_year: int, year: int, relation: str) -> li
             f"{b['ref_id']}−{a['ref_id']}", b["value_base"] - a["value_base"], year,
             b["base_unit"], relation, ", ".join(sorted(kinds)),
             f"{source_text(b)} (change since {base_year}, {vintage or 'unlabelled'})",
-            f"{b['entity_en']}, change {base_year}–{year} ({vintage or 'unlabelled'})",
-            f"{b['entity_zh'] or b['entity_en']}{base_year}–{year}年变化({vintage or '未标注'})",
+            entity_label(b["entity_id"], "change", base_year=base_year, year=year,
+                         vintage={"type": "label", "code": vintage or "unlabelled"}),
             basis))
     return out
 
@@ -114,17 +119,16 @@ def _city_candidates(claim: dict[str, Any],
     for r in rows.iter_rows(named=True):
         low, high = r[f"{col}_low"], r[f"{col}_high"]
         known = r["members_known_population" if col == "pop_share" else "members_known_gdp"]
-        en = f"{r['entity_en']} (member cities, {known} of {r['members']} known)"
-        zh = f"{r['entity_zh']}(按成员城市,{r['members']}个中已知{known}个)"
+        label = entity_label(r["entity_id"], "member_cities", known=known, members=r["members"])
         src = "sum of member cities in china_cities_2023.csv over the national total"
         ref = r["pop_source" if col == "pop_share" else "gdp_source"]
         basis = parse_mix(r["pop_source_kinds" if col == "pop_share" else "gdp_source_kinds"])
         if low == high:
             out.append(Candidate(ref, low, r["year"], "fraction", "same", "derived", src,
-                                 en, zh, basis))
+                                 label, basis))
         else:
             out.append(Candidate(ref, low, r["year"], "fraction", "lower_bound", "derived",
-                                 src, en, zh, basis))
+                                 src, label, basis))
             out.append(Candidate(ref, high, r["year"], "fraction", "upper_bound", "derived",
-                                 src, en, zh, basis))
+                                 src, label, basis))
     return out

@@ -20,18 +20,20 @@ The rules, all driven by parameters, in the order they are applied:
 5. **Across claims.** A population claim over its country's total gives a share, checked against
    published shares; a count of member cities is checked against the planning documents.
 
-Reasons are written in English and Chinese from the same numbers.
+A reason is stored as data: ``reason_code`` (the phrase that decides the verdict) and
+``reason_args`` (every phrase with its numbers, as JSON). The report writes it in the reader's
+language from the catalogs, so this module knows no language.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
 
 from citycluster import published
-from citycluster.candidates import candidates, source_text
-from citycluster.formatting import readable
+from citycluster.candidates import candidates, entity_label, source_text
 from citycluster.sources import source_mix
 from citycluster.verdicts import (
     VERDICTS,
@@ -40,7 +42,7 @@ from citycluster.verdicts import (
     Tolerances,
     claim_interval,
     judge,
-    ref_text,
+    part,
 )
 
 __all__ = ["VERDICTS", "Candidate", "Tolerances", "judge", "run_factcheck"]
@@ -72,16 +74,17 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
     comparable = bool(values) and o.relation == "same" and claim["base_unit"] != "year"
     return {
         "claim_id": claim["claim_id"], "check": check, "paragraph": claim["paragraph"],
-        "entity": claim["entity_en"], "entity_zh": claim["entity_zh"],
+        "entity_id": claim["entity_id"],
         "metric": claim["metric"], "claimed": claim["printed"],
         "claimed_low": civ.low, "claimed_high": civ.high,
-        "reference": ref_text(o.refs, "en") if o.refs else None,
+        "reference": ", ".join(dict.fromkeys(r.ref_id for r in o.refs)) or None,
         "reference_value": (sum(values) / len(values)) if comparable else None,
         "reference_year": ref.year if ref else None,
         "year_gap": (abs(ref.year - claim["year"]) if ref and ref.year is not None
                      and claim["year"] is not None else None),
         "unit": claim["base_unit"], "relation": o.relation, "verdict": o.verdict,
-        "reason": o.reason_en, "reason_zh": o.reason_zh,
+        "reason_code": o.code,
+        "reason_args": json.dumps(o.reason, ensure_ascii=False, sort_keys=True),
         "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in o.refs)) or None,
         "source_kind": ", ".join(sorted({r.source_kind for r in o.refs})) or None,
         "source_mix": source_mix(k for r in o.refs for k, n in r.kinds() for _ in range(n))
@@ -113,16 +116,14 @@ def implied_share_checks(claims: pl.DataFrame, reference: pl.DataFrame,
             "value_base"], base_unit="fraction",
             printed=f"{claim['printed']} / {total['ref_id']}")
         cands = [Candidate(r["ref_id"], r["value_base"], r["year"], "fraction", "same",
-                           r["source_kind"], source_text(r), r["entity_en"],
-                           r["entity_zh"] or r["entity_en"])
+                           r["source_kind"], source_text(r), entity_label(r["entity_id"]))
                  for r in published.iter_rows(named=True)]
         o = judge(share, cands, tol)
-        pre_en = (f"Implied by {claim['claim_id']} over the national population "
-                  f"({total['ref_id']}, {total['year']}): "
-                  f"{readable(share['value_base'], 'fraction', 'en')}. ")
-        pre_zh = (f"由{claim['claim_id']}除以全国人口({total['ref_id']},{total['year']}年)"
-                  f"推得{readable(share['value_base'], 'fraction', 'zh')}。")
-        o = Outcome(o.verdict, pre_en + o.reason_en, pre_zh + o.reason_zh, o.refs, o.relation)
+        implied = part("implied_share", claim=claim["claim_id"], total=total["ref_id"],
+                       year=total["year"], share={"type": "quantity",
+                                                  "value": share["value_base"],
+                                                  "unit": "fraction"})
+        o = Outcome(o.verdict, [*o.reason, implied], o.refs, o.relation)
         rows.append(_row(share, "implied_share", o, tol))
     return rows
 
@@ -144,8 +145,7 @@ def member_count_checks(claims: pl.DataFrame, membership: pl.DataFrame,
         cands = [Candidate(f"{p['planning_document']} ({p['document_year']})",
                            float(p["members"]), p["document_year"], "count", "same",
                            p["source_kind"], "data/raw/reference/cluster_membership.csv",
-                           f"cities listed in {p['planning_document']}",
-                           f"{p['planning_document']}所列城市")
+                           {"kind": "plan_cities", "plan": p["planning_document"]})
                  for p in plans.iter_rows(named=True)]
         o = judge(claim, cands, tol)
         rows.append(_row(claim, "member_count", o, tol))

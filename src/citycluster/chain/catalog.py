@@ -54,7 +54,7 @@ def _parquet(*names: str) -> dict[str, Dataset]:
 
 
 PUBLISHED_TABLES = ("claims", "reference", "membership", "links", "shares", "coordinates",
-                    "paragraphs", "cluster_totals")
+                    "paragraphs", "cluster_totals", "place_names")
 MODEL_TABLES = ("models", "model_tests", "model_influence", "model_predictions",
                 "model_comparison")
 
@@ -78,14 +78,16 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                     (*PUBLISHED_TABLES, "validation_docs", "validation_summary")),
     "03_model": (("claims", "reference", "shares"),
                  (*MODEL_TABLES, *(f"{n}_csv" for n in MODEL_TABLES))),
-    "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals"),
+    "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals",
+                      "place_names"),
                      ("factcheck", "factcheck_csv")),
-    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck", "links"),
+    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck", "links",
+                    "place_names"),
                    ("figures",)),
     # the footer shows the raw files' hashes, so they are read too
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_tests", "factcheck", "model_comparison", "cluster_totals",
-                   "validation_summary", "raw"), ("report",)),
+                   "validation_summary", "place_names", "raw"), ("report",)),
 }
 
 #: Datasets that name a folder a step fills: what the cache hashes of it (None: nothing, as
@@ -204,6 +206,11 @@ class Catalog:
         """A declared table (parquet or CSV)."""
         path = self.path(name)
         return pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Every table the step declares it reads, by name (folders and raw files left out)."""
+        return {n: self.load(n) for n in self.reads
+                if DATASETS[n].path.endswith((".parquet", ".csv"))}
 
     def save(self, name: str, table: pl.DataFrame) -> Path:
         """A declared table, checked against its contract in data/processed.datapackage.yaml

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from citycluster import languages
 from citycluster.errors import UsageError
 from citycluster.paths import repo_root
 
@@ -53,6 +54,10 @@ def load_schema() -> dict[str, Any]:
     schema = read_yaml(repo_root() / PARAM_SCHEMA)
     if not isinstance(schema, dict) or "properties" not in schema:
         raise ParameterError(f"{PARAM_SCHEMA}: expected a JSON Schema with properties")
+    for prop in schema["properties"].values():  # a language is allowed when it has a catalog
+        items = prop.get("items", {})
+        if items.get("x-enum-from") == "catalogs":
+            items["enum"] = list(languages.available())
     return schema
 
 

@@ -1,7 +1,8 @@
 """Altair charts, one function each, one theme, labels in the report's language.
 
-Every chart function takes the published tables and a language and returns a chart whose title,
-axis labels, tooltips and ``description`` (read by screen readers) are in that language. The
+Every chart function takes the published tables and a :class:`Voice` and returns a chart whose
+title, axis labels, tooltips, place names and ``description`` (read by screen readers) are in
+its language. The
 same functions feed the report and the exported files in ``reports/figures/``.
 
 How a chart reaches the reader (theme, fonts, export, offline embedding) is
@@ -21,7 +22,7 @@ import polars as pl
 
 from citycluster.errors import LookupFailed
 from citycluster.report.labels import placed
-from citycluster.report.text import CHART_LABELS, TEXT, reason_column
+from citycluster.report.voice import Voice
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
 #: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
@@ -36,30 +37,26 @@ def _number(value: object) -> float:
     """A polars aggregate (typed as any scalar) as the float it is for a numeric column."""
     return float(cast(float, value))
 
-def _name(lang: str) -> str:
-    return "entity_zh" if lang == "zh" else "entity_en"
-
-
-def _origin_scale(lang: str) -> alt.Scale:
-    t = CHART_LABELS[lang]
+def _origin_scale(v: Voice) -> alt.Scale:
+    t = v.chart()
     return alt.Scale(domain=[t["article"], t["reference"]],
                      range=[ORIGIN_COLORS["article"], ORIGIN_COLORS["reference"]])
 
 
-def _origin_label(lang: str) -> pl.Expr:
-    t = CHART_LABELS[lang]
+def _origin_label(v: Voice) -> pl.Expr:
+    t = v.chart()
     return pl.col("origin").replace_strict({"article": t["article"],
                                             "reference": t["reference"]})
 
 
-def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "en",
+def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
                   model: str = "share_entities") -> alt.LayerChart:
     """Entities' GDP share against population share: parity line, fitted line and band."""
-    t = CHART_LABELS[lang]
+    t = v.chart()
     data = shares.filter(pl.col("entity_type") != "province",
                          ~pl.col("city_level").fill_null(False)).select(
-        pl.col(_name(lang)).alias("entity"), "pop_share", "gdp_share", "premium",
-        _origin_label(lang).alias("origin"), "boundary")
+        v.name_of("entity_id").alias("entity"), "pop_share", "gdp_share", "premium",
+        _origin_label(v).alias("origin"), "boundary")
     fit = predictions.filter(pl.col("model") == model).select("x", "fit", "low", "high")
     top = max(_number(data["pop_share"].max()), _number(data["gdp_share"].max())) * 1.05
     x = alt.X("pop_share:Q", title=t["pop_share"], axis=alt.Axis(format="%"),
@@ -73,7 +70,7 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
         x=alt.X("x:Q"), y=alt.Y("low:Q"), y2="high:Q")
     line = alt.Chart(fit).mark_line(color="#555").encode(x="x:Q", y="fit:Q")
     points = alt.Chart(data).mark_circle(size=80, opacity=0.9).encode(
-        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(lang)),
+        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("origin:N", title=t["origin"]),
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
@@ -88,17 +85,17 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "
         description=t["share_desc"].format(n=data.height))
 
 
-def premium_bars(shares: pl.DataFrame, lang: str = "en") -> alt.LayerChart:
+def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
     """The premium (GDP share / population share) of each non-province entity, sorted."""
-    t = CHART_LABELS[lang]
+    t = v.chart()
     data = shares.filter(pl.col("entity_type") != "province",
                          ~pl.col("city_level").fill_null(False)).select(
-        (pl.col(_name(lang)) + " (" + _origin_label(lang) + ")").alias("entity"),
-        _origin_label(lang).alias("origin"), "premium", "pop_share", "gdp_share")
+        pl.format(t["place_origin"], v.name_of("entity_id"), _origin_label(v)).alias("entity"),
+        _origin_label(v).alias("origin"), "premium", "pop_share", "gdp_share")
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("entity:N", sort="-x", title=None),
         x=alt.X("premium:Q", title=t["premium"]),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(lang)),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("premium:Q", title=t["premium"], format=".2f"),
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
@@ -111,25 +108,20 @@ def premium_bars(shares: pl.DataFrame, lang: str = "en") -> alt.LayerChart:
                                    height=alt.Step(22), description=desc)
 
 
-#: Display units per language: (divisor, label) for population and for GDP in yuan.
-SCALING_UNITS = {"en": ((1e6, "million"), (1e9, "CNY billion")),
-                 "zh": ((1e4, "万人"), (1e8, "亿元"))}
-
-
-def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str = "en",
+def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
                     model: str = "scaling_provinces", n_labels: int = 12) -> alt.LayerChart:
     """Provinces' GDP against population on log-log axes, with the fitted power law.
 
     Only the ``n_labels`` provinces furthest from the fitted line are named, so labels stay
     legible; every point has a tooltip.
     """
-    t = CHART_LABELS[lang]
-    (pop_div, pop_unit), (gdp_div, gdp_unit) = SCALING_UNITS[lang]
+    t = v.chart()
+    (pop_div, pop_unit), (gdp_div, gdp_unit) = v.axis_scale("population"), v.axis_scale("gdp")
     fit = predictions.filter(pl.col("model") == model).select(
         pl.col("x") / pop_div, pl.col("fit") / gdp_div, pl.col("low") / gdp_div,
         pl.col("high") / gdp_div)
     data = shares.filter(pl.col("entity_type") == "province").select(
-        pl.col(_name(lang)).alias("entity"), (pl.col("population") / pop_div).alias("pop"),
+        v.name_of("entity_id").alias("entity"), (pl.col("population") / pop_div).alias("pop"),
         (pl.col("gdp") / gdp_div).alias("gdp"))
     if not fit.is_empty():
         line = np.polyfit(np.log(fit["x"].to_numpy()), np.log(fit["fit"].to_numpy()), 1)
@@ -144,7 +136,8 @@ def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, lang: str =
                       height=420, log=True, font_px=10, dx=5)
     xs = alt.Scale(type="log", domain=pop_dom, nice=False)
     ys = alt.Scale(type="log", domain=gdp_dom, nice=False)
-    x_title, y_title = f"{t['population']} ({pop_unit})", f"{t['gdp_cny']} ({gdp_unit})"
+    x_title = t["axis_unit"].format(title=t["population"], unit=pop_unit)
+    y_title = t["axis_unit"].format(title=t["gdp_cny"], unit=gdp_unit)
     band = alt.Chart(fit).mark_area(opacity=0.18, color="#555").encode(
         x=alt.X("x:Q", scale=xs, title=x_title), y=alt.Y("low:Q", scale=ys, title=y_title),
         y2="high:Q")
@@ -167,7 +160,7 @@ def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
     """Population changes around London: the article's, and census differences 1951-1981."""
     article = claims.filter(pl.col("metric") == "population_change",
                             pl.col("country") == "GBR").select(
-        "entity_zh", "entity_en", pl.col("value_base").alias("change"),
+        "entity_id", pl.col("value_base").alias("change"),
         pl.lit("article").alias("origin"), pl.col("claim_id").alias("source"))
     census = (reference.filter(pl.col("metric") == "population", pl.col("vintage") == "census",
                                pl.col("entity_id").is_in(["gb_london_inner", "gb_london_outer"]),
@@ -175,31 +168,30 @@ def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
               .sort("entity_id", "year", "ref_id")
               .group_by("entity_id", "year", maintain_order=True).first()
               .group_by("entity_id", maintain_order=True)
-              .agg(pl.col("entity_zh").first(), pl.col("entity_en").first(),
-                   (pl.col("value_base").last() - pl.col("value_base").first()).alias("change"),
+              .agg((pl.col("value_base").last() - pl.col("value_base").first()).alias("change"),
                    pl.col("ref_id").str.join("−").alias("source"),
                    pl.len().alias("years"))
               .filter(pl.col("years") == 2)
-              .select("entity_zh", "entity_en", "change", pl.lit("reference").alias("origin"),
-                      "source"))
+              .select("entity_id", "change", pl.lit("reference").alias("origin"), "source"))
     return pl.concat([article, census])
 
 
 def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
-                 lang: str = "en") -> alt.LayerChart:
+                 v: Voice) -> alt.LayerChart:
     """Population lost by inner London and gained beyond it, article against census."""
-    t = CHART_LABELS[lang]
-    divisor, unit = SCALING_UNITS[lang][0]
+    t = v.chart()
+    divisor, unit = v.axis_scale("population")
+    change = t["axis_unit"].format(title=t["change"], unit=unit)
     data = london_changes(claims, reference).select(
-        pl.col(_name(lang)).alias("area"), (pl.col("change") / divisor).alias("change"),
-        _origin_label(lang).alias("origin"), "source")
+        v.name_of("entity_id").alias("area"), (pl.col("change") / divisor).alias("change"),
+        _origin_label(v).alias("origin"), "source")
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("area:N", title=None, sort="x"),
-        x=alt.X("change:Q", title=f"{t['change']} ({unit})", axis=alt.Axis(format=",~r")),
+        x=alt.X("change:Q", title=change, axis=alt.Axis(format=",~r")),
         yOffset="origin:N",
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(lang)),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
         tooltip=[alt.Tooltip("area:N", title=t["area"]),
-                 alt.Tooltip("change:Q", title=f"{t['change']} ({unit})", format=",.2~f"),
+                 alt.Tooltip("change:Q", title=change, format=",.2~f"),
                  alt.Tooltip("origin:N", title=t["origin"]), "source:N"])
     zero = alt.Chart(alt.Data(values=[{"change": 0}])).mark_rule(color="#333").encode(
         x="change:Q")
@@ -207,57 +199,55 @@ def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
                                     description=t["london_desc"].format(n=data["area"].n_unique()))
 
 
-def growth_points(claims: pl.DataFrame, reference: pl.DataFrame,
-                  links: pl.DataFrame) -> pl.DataFrame:
-    """Dated figures of each growth case in display units (亿元 for money, % for fractions)."""
+def growth_points(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
+                  v: Voice) -> pl.DataFrame:
+    """Dated figures of each growth case in display units (the language's money unit for
+    amounts, % for fractions)."""
     frames = []
     for entity, metric in GROWTH_CASES:
         case_claims = claims.filter(pl.col("entity_id") == entity, pl.col("metric") == metric)
         ref_metrics = links.filter(pl.col("claim_id").is_in(case_claims["claim_id"].implode()),
                                    pl.col("ref_entity_id") == entity,
                                    pl.col("relation") == "same")["ref_metric"].to_list()
-        a = claims.filter(pl.col("entity_id") == entity, pl.col("metric") == metric,
-                          pl.col("year").is_not_null()).select(
-            "entity_id", "entity_zh", "entity_en", pl.lit(metric).alias("case_metric"), "year",
-            "value_base", "base_unit", "printed", pl.lit("article").alias("origin"),
-            pl.col("claim_id").alias("source"), pl.col("metric").alias("measure"))
+        a = case_claims.filter(pl.col("year").is_not_null()).select(
+            "entity_id", pl.lit(metric).alias("case_metric"), "year", "value_base", "base_unit",
+            "printed", pl.lit("article").alias("origin"), pl.col("claim_id").alias("source"),
+            pl.col("metric").alias("measure"))
         r = reference.filter(pl.col("entity_id") == entity,
                              pl.col("metric").is_in([metric, *ref_metrics]),
                              pl.col("year").is_not_null()).select(
-            "entity_id", "entity_zh", "entity_en", pl.lit(metric).alias("case_metric"),
-            "year", "value_base", "base_unit",
+            "entity_id", pl.lit(metric).alias("case_metric"), "year", "value_base", "base_unit",
             (pl.col("value").cast(pl.String) + " " + pl.col("unit")).alias("printed"),
             pl.lit("reference").alias("origin"), pl.col("ref_id").alias("source"),
             pl.col("metric").alias("measure"))
-        if not a.is_empty():
-            # one panel per case: the reference rows take the claim's name for the place
-            r = r.filter(pl.col("base_unit").is_in(a["base_unit"].unique())).with_columns(
-                entity_zh=pl.lit(a["entity_zh"][0]), entity_en=pl.lit(a["entity_en"][0]))
-            frames.extend([a, r])
+        if not a.is_empty():  # one panel per case, on the claim's own quantity
+            frames.extend([a, r.filter(pl.col("base_unit").is_in(a["base_unit"].unique()))])
     data = pl.concat(frames)
-    scale = pl.when(pl.col("base_unit") == "CNY").then(1e-8).when(
+    money_div, money_unit = v.axis_scale("money")
+    scale = pl.when(pl.col("base_unit") == "CNY").then(1 / money_div).when(
         pl.col("base_unit") == "fraction").then(100.0).otherwise(1.0)
-    unit = pl.when(pl.col("base_unit") == "CNY").then(pl.lit("亿元")).when(
+    unit = pl.when(pl.col("base_unit") == "CNY").then(pl.lit(money_unit)).when(
         pl.col("base_unit") == "fraction").then(pl.lit("%")).otherwise(pl.col("base_unit"))
     return data.with_columns((pl.col("value_base") * scale).alias("display"),
                              unit.alias("display_unit"))
 
 
 def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
-                 lang: str = "en") -> alt.FacetChart:
+                 v: Voice) -> alt.FacetChart:
     """One small panel per growth case, each on its own scale: figures by year."""
-    t = CHART_LABELS[lang]
-    units = {"亿元": "CNY 100 million"} if lang == "en" else {}
-    data = growth_points(claims, reference, links).with_columns(
-        (pl.col(_name(lang)) + " · " + pl.col("display_unit").replace(units)).alias("case"),
-        _origin_label(lang).alias("origin"),
+    t = v.chart()
+    data = growth_points(claims, reference, links, v)
+    data = data.with_columns(
+        pl.format(t["case_unit"], v.name_of("entity_id"), "display_unit").alias("case"),
+        _origin_label(v).alias("origin"),
         pl.when(pl.col("measure") == pl.col("case_metric")).then(pl.lit(t["same_metric"]))
-        .otherwise(pl.col("measure")).alias("measure"))
-    cases = ", ".join(data["case"].unique(maintain_order=True).to_list())
+        .otherwise(pl.col("measure").replace_strict(
+            {m: v.label(m) for m in data["measure"].unique()})).alias("measure"))
+    cases = v.t("list_sep").join(data["case"].unique(maintain_order=True).to_list())
     base = alt.Chart().encode(
         x=alt.X("year:O", title=t["year"]),
         y=alt.Y("display:Q", title=t["value"], scale=alt.Scale(zero=True)),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(lang)))
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)))
     line = base.transform_filter(alt.datum.origin == t["article"]).mark_line()
     points = base.mark_point(size=80, filled=True).encode(
         tooltip=[alt.Tooltip("case:N", title=t["case"]), alt.Tooltip("year:O", title=t["year"]),
@@ -274,19 +264,20 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
 VERDICT_COLORS = {"consistent": "#1b9e77", "inconsistent": "#d95f02", "unverifiable": "#999999"}
 
 
-def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatChart:
+def factcheck_overview(checks: pl.DataFrame, v: Voice) -> alt.VConcatChart:
     """Verdict counts, then each check's ratio of claim to reference on a log scale."""
-    t = CHART_LABELS[lang]
+    t = v.chart()
     order = [t[v] for v in VERDICT_COLORS]
     color = alt.Color("verdict:N", title=t["verdict"],
                       scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())))
     data = checks.select(
         pl.when(pl.col("check") == "direct").then(pl.col("claim_id"))
         .otherwise(pl.format("{} · {}", "claim_id", pl.col("check").replace_strict(
-            {k: TEXT[lang][k] for k in ("implied_share", "member_count")},
+            {k: v.t(k) for k in ("implied_share", "member_count")},
             default=pl.col("check")))).alias("claim"),
         pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
-        pl.col(reason_column(lang)).alias("reason"), "ratio")
+        pl.col("reason_args").map_elements(v.reason, return_dtype=pl.String).alias("reason"),
+        "ratio")
     counts = data.group_by("verdict").len().rename({"len": "checks"}).sort("verdict")
     bars = alt.Chart(counts).mark_bar().encode(
         y=alt.Y("verdict:N", title=None, sort=order), x=alt.X("checks:Q", title=t["checks"]),
@@ -303,7 +294,8 @@ def factcheck_overview(checks: pl.DataFrame, lang: str = "en") -> alt.VConcatCha
     ).properties(width=520, height=alt.Step(19))
     one = alt.Chart(alt.Data(values=[{"ratio": 1}])).mark_rule(
         strokeDash=[4, 4], color="#333").encode(x="ratio:Q")
-    count_text = ", ".join(f"{n} {v}" for v, n in counts.sort("verdict").iter_rows())
+    count_text = v.t("list_sep").join(t["verdict_count"].format(n=n, verdict=verdict)
+                                      for verdict, n in counts.sort("verdict").iter_rows())
     return alt.vconcat(bars, dots + one).properties(
         title=t["fc_title"], description=t["fc_desc"].format(
             n=data.height, counts=count_text, shown=rated.height))
@@ -314,18 +306,18 @@ class Figure:
     """A named chart: how to build it from the tables, in a given language."""
 
     name: str
-    build: Callable[[dict[str, pl.DataFrame], str], alt.TopLevelMixin]
+    build: Callable[[dict[str, pl.DataFrame], Voice], alt.TopLevelMixin]
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("share_scatter", lambda d, lang: share_scatter(d["shares"], d["predictions"], lang)),
-    Figure("premium_bars", lambda d, lang: premium_bars(d["shares"], lang)),
+    Figure("share_scatter", lambda d, v: share_scatter(d["shares"], d["model_predictions"], v)),
+    Figure("premium_bars", lambda d, v: premium_bars(d["shares"], v)),
     Figure("scaling_scatter",
-           lambda d, lang: scaling_scatter(d["shares"], d["predictions"], lang)),
-    Figure("london_shift", lambda d, lang: london_shift(d["claims"], d["reference"], lang)),
+           lambda d, v: scaling_scatter(d["shares"], d["model_predictions"], v)),
+    Figure("london_shift", lambda d, v: london_shift(d["claims"], d["reference"], v)),
     Figure("growth_cases",
-           lambda d, lang: growth_cases(d["claims"], d["reference"], d["links"], lang)),
-    Figure("factcheck_overview", lambda d, lang: factcheck_overview(d["factcheck"], lang)),
+           lambda d, v: growth_cases(d["claims"], d["reference"], d["links"], v)),
+    Figure("factcheck_overview", lambda d, v: factcheck_overview(d["factcheck"], v)),
 )
 
 

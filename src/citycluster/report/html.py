@@ -16,22 +16,11 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 
-from citycluster.formatting import BASE_UNITS, interval, num, pct, quantity
+from citycluster import languages
 from citycluster.publish import write_text_atomic
-from citycluster.report.text import (
-    LABELS,
-    SECTIONS,
-    TEXT,
-    label,
-    reason_column,
-    text,
-    typeset,
-)
+from citycluster.report.i18n import SECTIONS, entries, language_name, text
+from citycluster.report.voice import Voice
 from citycluster.sources import parse_mix
-
-# re-exported for the notebook, which reads the report as one namespace
-__all__ = ["BASE_UNITS", "LABELS", "SECTIONS", "TEXT", "interval", "label", "num", "pct",
-           "quantity", "text"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = jinja2.Environment(
@@ -39,14 +28,14 @@ _ENV = jinja2.Environment(
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
 )
 
-def reading(row: dict[str, Any], lang: str) -> str:
+def reading(row: dict[str, Any], v: Voice) -> str:
     """The reading warnings of a fitted model row, in the report's language."""
     notes = []
     if row["n"] < 10:
-        notes.append(text(lang, "warn_small", n=row["n"]))
+        notes.append(v.t("warn_small", n=row["n"]))
     if row["null_value"] is not None and row["ci_low"] <= row["null_value"] <= row["ci_high"]:
-        notes.append(text(lang, "warn_null", null=f"{row['null_value']:g}"))
-    return typeset(lang, "; ".join(notes))
+        notes.append(v.t("warn_null", null=v.num(row["null_value"], 0)))
+    return v.t("list_sep").join(notes)
 
 
 def render_template(name: str, **values: Any) -> str:
@@ -61,60 +50,58 @@ def section(id: str, title: str, paragraphs: Sequence[str],
         id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
 
 
-def factcheck_section(checks: pl.DataFrame, lang: str, paragraphs: Sequence[str],
+def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
                       figure_html: str) -> str:
     """The fact-check section: summary, the inconsistent claims, the chart, and a table a
     reader can sort and filter offline (plain HTML first; a small script adds the controls)."""
-    t = TEXT[lang]
-    reason = reason_column(lang)
-    name = "entity_zh" if lang == "zh" else "entity"
+    t = entries(v.lang, "text")
     rows = []
     for r in checks.sort("claim_id", "check").iter_rows(named=True):
         ratio = r["ratio"]
         rows.append({"verdict": r["verdict"], "cells": [
             {"text": r["claim_id"], "sort": None, "num": False},
-            {"text": t.get(r["check"], r["check"]), "sort": None, "num": False},
-            {"text": r[name], "sort": None, "num": False},
+            {"text": v.t(r["check"]), "sort": None, "num": False},
+            {"text": v.name(r["entity_id"]), "sort": None, "num": False},
             {"text": r["claimed"], "sort": None, "num": False},
-            {"text": t[r["verdict"]], "sort": None, "num": False},
-            {"text": "" if ratio is None else f"{ratio:.2f}",
+            {"text": v.t(r["verdict"]), "sort": None, "num": False},
+            {"text": "" if ratio is None else v.num(ratio, 2),
              "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
-            {"text": typeset(lang, r[reason]), "sort": None, "num": False},
-            {"text": basis_text(r["source_mix"], r["weak_basis"], lang), "sort": None,
+            {"text": v.reason(r["reason_args"]), "sort": None, "num": False},
+            {"text": basis_text(r["source_mix"], r["weak_basis"], v), "sort": None,
              "num": False},
         ]})
-    inconsistent = [{"id": r["claim_id"], "reason": typeset(lang, r[reason])}
+    inconsistent = [{"id": r["claim_id"], "reason": v.reason(r["reason_args"])}
                     for r in checks.filter(pl.col("verdict") == "inconsistent")
                     .sort("claim_id").iter_rows(named=True)]
-    header = [t["table_id"], t["table_check"], t["table_entity"], t["table_claimed"],
-              t["table_verdict"], t["table_ratio"], t["table_reason"], t["table_basis"]]
+    header = [v.t(k) for k in ("table_id", "table_check", "table_entity", "table_claimed",
+                               "table_verdict", "table_ratio", "table_reason", "table_basis")]
     return _ENV.get_template("factcheck.html.j2").render(
-        title=t["factcheck_title"], paragraphs=[*paragraphs, t["fc_inconsistent"]],
+        title=v.t("factcheck_title"), paragraphs=[*paragraphs, v.t("fc_inconsistent")],
         inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
-        verdicts=[(v, t[v]) for v in ("consistent", "inconsistent", "unverifiable")], t=t)
+        verdicts=[(code, v.t(code)) for code in ("consistent", "inconsistent", "unverifiable")],
+        t=t)
 
 
-def mix_text(mix: Sequence[tuple[str, int]], lang: str) -> str:
+def mix_text(mix: Sequence[tuple[str, int]], v: Voice) -> str:
     """A count per source kind or vintage in words: ``aggregator or blog 312; news 31``."""
-    t = TEXT[lang]
-    return t["mix_sep"].join(t["mix_item"].format(kind=label(k, lang), n=n) for k, n in mix)
+    return v.t("mix_sep").join(v.t("mix_item", kind=v.label(k), n=n) for k, n in mix)
 
 
-def basis_text(source_mix: str | None, weak: bool | None, lang: str) -> str:
+def basis_text(source_mix: str | None, weak: bool | None, v: Voice) -> str:
     """What a verdict rests on, with the warning when every figure is an aggregator copy or
     recalled."""
     if not source_mix:
         return ""
-    words = mix_text(parse_mix(source_mix), lang)
-    return typeset(lang, f"{words} ({TEXT[lang]['weak_basis']})") if weak else words
+    words = mix_text(parse_mix(source_mix), v)
+    return v.t("basis_weak", basis=words) if weak else words
 
 
-def header(lang: str, languages: Sequence[str]) -> str:
+def header(v: Voice, report_languages: Sequence[str]) -> str:
     """Title, links to the other languages and the index, and the table of contents."""
-    toc = [(sid, TEXT[lang][f"{sid}_title"]) for sid in SECTIONS]
-    others = [(code, TEXT[code]["lang_name"]) for code in languages if code != lang]
+    toc = [(sid, v.t(f"{sid}_title")) for sid in SECTIONS]
+    others = [(code, language_name(code)) for code in report_languages if code != v.lang]
     return _ENV.get_template("header.html.j2").render(
-        title=TEXT[lang]["title"], lang=lang, others=others, toc=toc, t=TEXT[lang])
+        title=v.t("title"), lang=v.lang, others=others, toc=toc, t=entries(v.lang, "text"))
 
 
 def vintage_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
@@ -124,23 +111,25 @@ def vintage_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
     return list(counts.iter_rows())
 
 
-def footer(record: dict[str, Any], lang: str, vintages: Sequence[tuple[str, int]] = ()) -> str:
+def footer(record: dict[str, Any], v: Voice, vintages: Sequence[tuple[str, int]] = ()) -> str:
     """The reproducibility footer: commit, lock and input hashes, parameters, timings, and the
     vintages of the reference figures with the rule that pairs them."""
-    params = {k: json.dumps(v, ensure_ascii=False) for k, v in sorted(record["params"].items())}
+    params = {k: json.dumps(val, ensure_ascii=False)
+              for k, val in sorted(record["params"].items())}
     return _ENV.get_template("footer.html.j2").render(
-        r=record, params=params, t=TEXT[lang], vintages=mix_text(vintages, lang), lang=lang)
+        r=record, params=params, t=entries(v.lang, "text"), vintages=mix_text(vintages, v),
+        lang=v.lang)
 
 
-def write_index(reports: Path, languages: Sequence[str]) -> Path:
+def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
     """``reports/index.html``: links to each report, the executed notebooks, the validation
     record, the tables and the figures, so a reader can find everything from one page."""
     def rel(paths: list[Path]) -> list[str]:
         return sorted(p.relative_to(reports).as_posix() for p in paths)
 
     page = _ENV.get_template("index.html.j2").render(
-        reports=[(f"report.{code}.html", TEXT[code]["lang_name"], TEXT[code]["title"], code)
-                 for code in languages],
+        reports=[(f"report.{code}.html", language_name(code), text(code, "title"), code)
+                 for code in report_languages],
         executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
                   rel(list((reports / "executed").glob("*.ipynb")))],
         records=rel([p for p in (reports / "provenance.json", reports / "run.json")
@@ -193,7 +182,8 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
-    lang = lang or nb.metadata.get("papermill", {}).get("parameters", {}).get("lang", "en")
+    lang = lang or nb.metadata.get("papermill", {}).get("parameters", {}).get(
+        "lang", languages.SOURCE_LANGUAGE)
     exporter = HTMLExporter(
         template_name="report", extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
@@ -204,7 +194,7 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     nb.cells = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
     for i, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
         cell["id"] = f"cell-{i:02d}"
-    nb.metadata["title"] = TEXT.get(lang, TEXT["en"])["title"]
+    nb.metadata["title"] = text(lang, "title")
     body, _ = exporter.from_notebook_node(nb)
     write_text_atomic(out, body)
     return out

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster.formatting import interval, num, pct
 from citycluster.report import html
-from citycluster.report.text import label, text
+from citycluster.report.voice import Voice
 
 
 def section(models: pl.DataFrame, tests: pl.DataFrame, comparison: pl.DataFrame,
-            cluster_totals: pl.DataFrame, claims: pl.DataFrame, lang: str) -> str:
+            cluster_totals: pl.DataFrame, v: Voice) -> str:
     """The section as HTML, every number from the model tables."""
-    def T(key: str, **values: object) -> str:
-        return text(lang, key, **values)
+    T, pct = v.t, v.pct
 
     key = models.filter((pl.col("status") != "fitted") | pl.col("max_cooks").is_not_null())
     fitted = {r["model"]: r for r in key.filter(pl.col("status") == "fitted").iter_rows(named=True)}
     p_value = dict(tests.select("model", "p_value").iter_rows())
-    f2, f3 = (lambda x: num(x, 2)), (lambda x: num(x, 3))
+    f2, f3 = (lambda x: v.num(x, 2)), (lambda x: v.num(x, 3))
 
     def slope_text(template: str, row: dict) -> str:
         verdict = T("prop_yes") if row["ci_low"] <= 1 <= row["ci_high"] else T("prop_no")
@@ -45,7 +43,7 @@ def section(models: pl.DataFrame, tests: pl.DataFrame, comparison: pl.DataFrame,
             paragraphs.append(T("scaling_published_cities", pub=f2(pub["published"]),
                                 plow=f2(pub["published_low"]), phigh=f2(pub["published_high"]),
                                 pyear=pub["published_year"],
-                                kind=label(pub["published_source_kind"], lang)))
+                                kind=v.label(pub["published_source_kind"])))
     link = fitted.get("linkage_distance_cities")
     if link is not None:
         paragraphs.append(T("linkage_cities", n=link["n"], slope=f2(link["estimate"]),
@@ -73,11 +71,9 @@ def section(models: pl.DataFrame, tests: pl.DataFrame, comparison: pl.DataFrame,
         paragraphs.append(T("scaling_published", pub=f2(pub["published"]),
                             plow=f2(pub["published_low"]), phigh=f2(pub["published_high"]),
                             pyear=pub["published_year"],
-                            confidence=label(pub["published_source_kind"], lang)))
+                            confidence=v.label(pub["published_source_kind"])))
     for row in key.filter(pl.col("status") == "not estimable").iter_rows(named=True):
-        paragraphs.append(T("linkage_none", n=row["n"]))
-    name_col = "entity_zh" if lang == "zh" else "entity_en"
-    names = dict(claims.select("entity_id", name_col).unique("entity_id").iter_rows())
+        paragraphs.append(T("linkage_none", places=v.plural("n_places", row["n"])))
     for row in key.filter(pl.col("status") == "endpoints",
                           pl.col("term").str.starts_with("cagr")).iter_rows(named=True):
         y0, y1 = row["term"].split("_")[1:3]
@@ -85,15 +81,15 @@ def section(models: pl.DataFrame, tests: pl.DataFrame, comparison: pl.DataFrame,
                  else T("trend_upper") if row["ci_low"] is None and row["ci_high"] is not None
                  else "")
         metric = row["model"].removeprefix(f"trend_{row['sample']}_")
-        paragraphs.append(T("trend", entity=names.get(row["sample"], row["sample"]),
-                            metric=label(metric, lang),
+        paragraphs.append(T("trend", entity=v.name(row["sample"]),
+                            metric=v.label(metric),
                             y0=y0, y1=y1, rate=pct(row["estimate"], 1), bound=bound))
     model_rows = pl.DataFrame([{
-        "term": f"{label(r['model'], lang)} · {label(r['term'], lang)}",
+        "term": T("model_term", model=v.label(r["model"]), term=v.label(r["term"])),
         "estimate": r["estimate"],
-        "ci": interval(r["ci_low"], r["ci_high"]),
-        "boot": interval(r["boot_ci_low"], r["boot_ci_high"]), "n": r["n"],
-        "r_squared": r["r_squared"], "reading": html.reading(r, lang)} for r in fitted.values()])
+        "ci": v.interval(r["ci_low"], r["ci_high"]),
+        "boot": v.interval(r["boot_ci_low"], r["boot_ci_high"]), "n": r["n"],
+        "r_squared": r["r_squared"], "reading": html.reading(r, v)} for r in fitted.values()])
     return html.section("models", T("models_title"), paragraphs, html.table(
         model_rows, [T("table_term"), T("table_estimate"), T("table_ci"), T("table_boot"),
                      T("table_n"), T("table_r2"), T("table_warning")],
