@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
 from citycluster import candidates
 from citycluster import factcheck as fc
+from citycluster.report.names import Names
+from citycluster.report.reasons import reason
+
+NAMES = pl.DataFrame({"entity_id": ["x", "x", "us_b", "us_b", "cn_yrd", "cn_yrd", "gb_in",
+                                    "gb_in"],
+                      "lang": ["en", "zh"] * 4,
+                      "name": ["X", "甲", "B", "乙", "YRD", "长三角", "Inner London", "内伦敦"]})
+LABEL = {"kind": "entity", "entity_id": "x"}
+
+
+def written(outcome_or_row: fc.Outcome | dict, lang: str = "en") -> str:
+    """The reason as a report in ``lang`` writes it."""
+    args = (outcome_or_row["reason_args"] if isinstance(outcome_or_row, dict)
+            else json.dumps(outcome_or_row.reason))
+    return reason(args, Names(NAMES, lang))
 
 EXACT = fc.Tolerances(approx=0.05, rounding=0.0, max_year_gap=2, stale_years=5)
 LOOSE = fc.Tolerances(approx=0.05, rounding=0.02, max_year_gap=2, stale_years=5)
@@ -22,7 +39,7 @@ def claim(value: float, qualifier: str = "eq", year: int | None = 2023,
 def ref(value: float, year: int | None = 2023, relation: str = "same", ref_id: str = "R1",
         unit: str = "persons") -> fc.Candidate:
     return fc.Candidate(ref_id, value, year, unit, relation, "primary", "publisher, table",
-                        "X", "甲")
+                        LABEL)
 
 
 @pytest.mark.parametrize(("qualifier", "value", "reference", "verdict"), [
@@ -43,7 +60,7 @@ def ref(value: float, year: int | None = 2023, relation: str = "same", ref_id: s
 ])
 def test_qualifier_edges(qualifier: str, value: float, reference: float, verdict: str) -> None:
     outcome = fc.judge(claim(value, qualifier), [ref(reference)], EXACT)
-    assert outcome.verdict == verdict, outcome.reason_en
+    assert outcome.verdict == verdict, written(outcome)
 
 
 def test_rounding_tolerance_widens_the_reference() -> None:
@@ -58,25 +75,25 @@ def test_years_are_compared_exactly() -> None:
     assert out.verdict == "inconsistent"
     alt = ref(2021, year=2021, relation="alternative", ref_id="R2", unit="year")
     out = fc.judge(year, [ref(2023, year=2023, unit="year"), alt], LOOSE)
-    assert "It matches" in out.reason_en and "R2" in out.reason_en
+    assert "It matches" in written(out) and "R2" in written(out)
 
 
 def test_nearest_year_is_used_and_the_gap_stated() -> None:
     out = fc.judge(claim(100, year=2023), [ref(100, 2022), ref(50, 2010, ref_id="R2")], EXACT)
-    assert out.verdict == "consistent" and "a gap of 1 year" in out.reason_en
+    assert out.verdict == "consistent" and "a gap of 1 year" in written(out)
     assert [r.ref_id for r in out.refs] == ["R1"]
 
 
 def test_a_reference_too_far_away_cannot_judge() -> None:
     out = fc.judge(claim(100, year=2023), [ref(100, 2015)], EXACT)
-    assert out.verdict == "unverifiable" and "8 years" in out.reason_en
+    assert out.verdict == "unverifiable" and "8 years" in written(out)
 
 
 def test_undated_claim_matching_only_an_old_figure() -> None:
     stale = fc.judge(claim(22, year=None), [ref(22, 2009), ref(14, 2019, ref_id="R2")], EXACT)
-    assert stale.verdict == "inconsistent" and "out of date" in stale.reason_en
+    assert stale.verdict == "inconsistent" and "out of date" in written(stale)
     recent = fc.judge(claim(24, year=None), [ref(24, 2022), ref(26, 2025, ref_id="R2")], EXACT)
-    assert recent.verdict == "consistent" and "differs" in recent.reason_en
+    assert recent.verdict == "consistent" and "differs" in written(recent)
 
 
 def test_several_references_of_one_year_span_a_range() -> None:
@@ -88,28 +105,28 @@ def test_several_references_of_one_year_span_a_range() -> None:
 def test_bounds_can_only_contradict() -> None:
     upper = ref(0.54, relation="upper_bound", unit="fraction")
     below = fc.judge(claim(0.45, "approx", unit="fraction"), [upper], EXACT)
-    assert below.verdict == "unverifiable" and "cannot confirm" in below.reason_en
+    assert below.verdict == "unverifiable" and "cannot confirm" in written(below)
     above = fc.judge(claim(0.60, "eq", unit="fraction"), [upper], EXACT)
-    assert above.verdict == "inconsistent" and "upper bound" in above.reason_en
+    assert above.verdict == "inconsistent" and "upper bound" in written(above)
     lower = ref(0.207, relation="lower_bound", unit="fraction")
     assert fc.judge(claim(0.15, unit="fraction"), [lower], EXACT).verdict == "inconsistent"
 
 
 def test_proxies_are_reported_not_judged() -> None:
     out = fc.judge(claim(3000), [ref(63, relation="proxy")], EXACT)
-    assert out.verdict == "unverifiable" and "related figure" in out.reason_en
+    assert out.verdict == "unverifiable" and "related figure" in written(out)
 
 
 def test_no_reference_and_other_units_are_unverifiable() -> None:
-    assert fc.judge(claim(1), [], EXACT).reason_en.startswith("No independent figure")
+    assert written(fc.judge(claim(1), [], EXACT)).startswith("No independent figure")
     out = fc.judge(claim(1), [ref(1, unit="km")], EXACT)
-    assert out.verdict == "unverifiable" and "other units" in out.reason_en
+    assert out.verdict == "unverifiable" and "other units" in written(out)
 
 
 def test_reasons_exist_in_both_languages() -> None:
     out = fc.judge(claim(65e6, year=None), [ref(50.24e6, 2022)], EXACT)
-    assert "65 million people" in out.reason_en and "50.24 million people" in out.reason_en
-    assert "6,500万人" in out.reason_zh and "5,024万人" in out.reason_zh
+    assert "65 million people" in written(out) and "50.24 million people" in written(out)
+    assert "6500万人" in written(out, "zh") and "5024万人" in written(out, "zh")
 
 
 def frame(rows: list[dict]) -> pl.DataFrame:
@@ -131,7 +148,7 @@ def test_implied_share_and_member_count_checks() -> None:
          "source_publisher": "p", "source_document": "d"}])
     shares_rows = fc.implied_share_checks(claims, reference, EXACT)
     assert len(shares_rows) == 1 and shares_rows[0]["verdict"] == "inconsistent"
-    assert "19.4" in shares_rows[0]["reason"]
+    assert "19.4" in written(shares_rows[0])
     membership = frame([{"cluster_id": "cn_yrd", "member_level": "city",
                          "planning_document": "plan", "document_year": 2016,
                          "source_kind": "aggregator"}] * 26
@@ -140,17 +157,17 @@ def test_implied_share_and_member_count_checks() -> None:
                            "source_kind": "aggregator"}] * 4)
     counts = fc.member_count_checks(claims, membership, EXACT)
     assert len(counts) == 1 and counts[0]["verdict"] == "inconsistent"
-    assert "26" in counts[0]["reason"] and "outline" not in counts[0]["reason"]
+    assert "26" in written(counts[0]) and "outline" not in written(counts[0])
 
 
 def test_the_reason_uses_the_qualifier_actually_compared() -> None:
     out = fc.judge(claim(16, "le", unit="km"), [ref(11.27, unit="km")], EXACT, "approx")
-    assert "about 16 km" in out.reason_en and "at most" not in out.reason_en
+    assert "about 16 km" in written(out) and "at most" not in written(out)
 
 
 def test_an_undated_claim_may_match_an_undated_reference() -> None:
     out = fc.judge(claim(100, year=None), [ref(100, None), ref(60, 2020, ref_id="R2")], EXACT)
-    assert out.verdict == "consistent" and "undated" in out.reason_en
+    assert out.verdict == "consistent" and "undated" in written(out)
 
 
 def test_bounds_are_taken_from_the_nearest_year_and_beat_agreement() -> None:
@@ -158,7 +175,7 @@ def test_bounds_are_taken_from_the_nearest_year_and_beat_agreement() -> None:
     assert fc.judge(claim(100, year=2023), [old_bound], EXACT).verdict == "unverifiable"
     bound = ref(50, 2023, relation="upper_bound", ref_id="R2")
     out = fc.judge(claim(100, year=2023), [ref(100, 2023), bound], EXACT)
-    assert out.verdict == "inconsistent" and "upper bound" in out.reason_en
+    assert out.verdict == "inconsistent" and "upper bound" in written(out)
 
 
 def test_ratio_only_for_the_same_quantity_and_not_for_years() -> None:
@@ -173,7 +190,7 @@ def test_ratio_only_for_the_same_quantity_and_not_for_years() -> None:
 def _population_rows(rows: list[tuple[str, int, float, str, str]]) -> pl.DataFrame:
     return pl.DataFrame(
         [{"ref_id": r, "year": y, "value_base": v, "vintage": vin, "source_kind": kind,
-          "base_unit": "persons", "entity_en": "Inner London", "entity_zh": "内伦敦",
+          "base_unit": "persons", "entity_id": "gb_in",
           "source_publisher": "pub", "source_document": "doc"} for r, y, v, vin, kind in rows],
         schema_overrides={"year": pl.Int32})
 
@@ -188,8 +205,8 @@ def test_a_change_subtracts_like_from_like() -> None:
 
 
 def test_a_verdict_resting_only_on_aggregators_is_marked() -> None:
-    weak = fc.Candidate("R1", 100, 2023, "persons", "same", "aggregator", "s", "X", "甲")
-    derived = fc.Candidate("R2", 100, 2023, "persons", "same", "derived", "s", "X", "甲",
+    weak = fc.Candidate("R1", 100, 2023, "persons", "same", "aggregator", "s", LABEL)
+    derived = fc.Candidate("R2", 100, 2023, "persons", "same", "derived", "s", LABEL,
                            (("aggregator", 60), ("news", 5)))
     c = claim(100)
     row = fc._row(c, "direct", fc.judge(c, [weak], LOOSE), LOOSE)

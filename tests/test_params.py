@@ -61,7 +61,7 @@ def test_step_selection() -> None:
 
 
 @pytest.mark.parametrize(("assignment", "allowed"), [
-    ("report_languages=[fr]", "one of zh, en"),
+    ("report_languages=[fr]", "one of en, zh"),
     ("bootstrap_reps=-5", ">= 1"),
     ("rounding_tolerance=5", "< 1"),
     ("approx_tolerance=1.0", "< 1"),
@@ -95,11 +95,14 @@ def test_every_default_is_inside_its_declared_domain() -> None:
     params.check_domains(defaults)
 
 
-def test_the_language_domain_is_the_report_catalog() -> None:
-    from citycluster.report import TEXT
+def test_the_language_domain_is_the_catalogs_present(tmp_path, monkeypatch) -> None:
+    from citycluster import languages
 
     items = params.load_schema()["properties"]["report_languages"]["items"]["enum"]
-    assert set(items) == set(TEXT)
+    assert items == list(languages.available()) == ["en", "zh"]
+    (tmp_path / "xx.yaml").write_text("meta: {babel: en}\n", encoding="utf-8")
+    monkeypatch.setattr(languages, "CATALOG_DIRS", [*languages.CATALOG_DIRS, tmp_path])
+    assert "xx" in params.load_schema()["properties"]["report_languages"]["items"]["enum"]
 
 
 def test_notebook_parameter_cells_are_generated_from_the_yaml() -> None:

@@ -111,7 +111,7 @@ def test_unknown_unit_names_valid_ones() -> None:
 
 
 def test_chinese_punctuation_is_set_beside_chinese_only() -> None:
-    from citycluster.report.text import typeset
+    from citycluster.report.i18n import typeset
 
     assert typeset("zh", "文章称57%,超出上限:城市群(2023年)为54.09%") == \
         "文章称57%，超出上限：城市群（2023年）为54.09%"
