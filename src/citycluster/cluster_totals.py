@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster.shares import CITY_PLANS, CLUSTER_NAMES, national_totals
+from citycluster.shares import CITY_PLANS, national_totals
 from citycluster.sources import source_mix
 
 
@@ -104,9 +104,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             row[f"known_{metric}"] = known
             row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
         exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
-        zh, en = CLUSTER_NAMES[cid]
         rows.append({
-            "entity_id": cid, "entity_zh": zh, "entity_en": en, "entity_type": "city_cluster",
+            "entity_id": cid, "entity_type": "city_cluster",
             "country": "CHN", "year": 2023, "vintage": "first_release", "currency": "CNY",
             "population": row["lower_population"] if exact else None,
             "gdp": row["lower_gdp"] if exact else None,

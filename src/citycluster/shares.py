@@ -14,14 +14,8 @@ from citycluster import published
 from citycluster.geography import with_city_geography
 
 COUNTRY_ENTITY = {"CHN": "cn", "USA": "us", "JPN": "jp", "GBR": "gb"}
-CLUSTER_NAMES = {
-    "cn_yrd": ("长三角城市群", "Yangtze River Delta"),
-    "cn_jjj": ("京津冀城市群", "Beijing-Tianjin-Hebei"),
-    "cn_gba": ("粤港澳大湾区", "Greater Bay Area"),
-    "cn_myr": ("长江中游城市群", "Middle Reaches of the Yangtze River"),
-    "cn_cy": ("成渝城市群", "Chengdu-Chongqing"),
-    "cn_big5": ("五大城市群", "Five major city clusters"),
-}
+#: The five national city clusters (cn_big5 is their union); names are in place_names.
+CLUSTERS = ("cn_yrd", "cn_jjj", "cn_gba", "cn_myr", "cn_cy")
 #: The share table's columns, as data/processed.datapackage.yaml declares them.
 SHARE_COLUMNS = published.columns("shares")
 
@@ -70,7 +64,6 @@ def reference_entity_shares(reference: pl.DataFrame) -> pl.DataFrame:
     totals = national_totals(reference)
     entities = reference.filter(pl.col("entity_type") != "country")
     names = entities.group_by("entity_id").agg(
-        pl.col("entity_zh").first(), pl.col("entity_en").first(),
         pl.col("entity_type").first(), pl.col("country").first())
     pairs = _pivot_pop_gdp(entities, "ref_id").join(names, on="entity_id")
     out = _with_national(pairs, totals)
@@ -90,7 +83,7 @@ def cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.Data
     cn_prov = membership.filter(pl.col("province_entity_id").str.starts_with("cn_prov_"))
     groups = {cid: sorted(set(cn_prov.filter(pl.col("cluster_id") == cid)
                               ["province_entity_id"].to_list()))
-              for cid in CLUSTER_NAMES if cid != "cn_big5"}
+              for cid in CLUSTERS}
     groups["cn_big5"] = sorted({p for ps in groups.values() for p in ps})
     rows = []
     pairs = _pivot_pop_gdp(provinces, "ref_id")
@@ -102,9 +95,8 @@ def cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.Data
         for (year,), g in sub.group_by("year"):
             if g.height != len(members):
                 continue  # a province lacks a figure for this year: no partial sums
-            zh, en = CLUSTER_NAMES[cid]
             rows.append({
-                "entity_id": cid, "entity_zh": zh, "entity_en": en,
+                "entity_id": cid,
                 "entity_type": "city_cluster", "country": "CHN", "year": year,
                 "population": g["population"].sum(), "gdp": g["gdp"].sum(),
                 "currency": g["currency"][0], "vintage": g["vintage"][0],
@@ -167,7 +159,7 @@ def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
             continue
         year = gdp["year"] if gdp["year"] is not None else (pop.get("year") if pop else None)
         rows.append({
-            "entity_id": entity_id[0], "entity_zh": gdp["entity_zh"], "entity_en": gdp["entity_en"],
+            "entity_id": entity_id[0],
             "entity_type": gdp["entity_type"], "country": gdp["country"], "year": year,
             "population": population, "gdp": None, "currency": None,
             "pop_share": pop_share, "gdp_share": gdp["value_base"],
@@ -185,7 +177,7 @@ def published_shares(reference: pl.DataFrame) -> pl.DataFrame:
         "entity_id", "year", maintain_order=True).first()
     gdp = direct.filter(pl.col("metric") == "gdp_share").group_by(
         "entity_id", "year", maintain_order=True).first()
-    pairs = pop.select("entity_id", "year", "entity_zh", "entity_en", "entity_type", "country",
+    pairs = pop.select("entity_id", "year", "entity_type", "country",
                        pl.col("value_base").alias("pop_share"),
                        pl.col("ref_id").alias("pop_source")).join(
         gdp.select("entity_id", "year", pl.col("value_base").alias("gdp_share"),

@@ -82,12 +82,13 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                       "place_names"),
                      ("factcheck", "factcheck_csv")),
     "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck", "links",
-                    "place_names"),
+                    "place_names", "membership", "coordinates", "cluster_totals"),
                    ("figures",)),
     # the footer shows the raw files' hashes, so they are read too
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_tests", "factcheck", "model_comparison", "cluster_totals",
-                   "validation_summary", "place_names", "raw"), ("report",)),
+                   "validation_summary", "place_names", "membership", "coordinates", "raw"),
+                  ("report",)),
 }
 
 #: Datasets that name a folder a step fills: what the cache hashes of it (None: nothing, as

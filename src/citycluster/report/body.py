@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.report import charts, findings, html, modelsection, render
+from citycluster.report import charts, chinamap, findings, html, modelsection, render
 from citycluster.report.voice import Voice
 
 Tables = Mapping[str, pl.DataFrame]
@@ -32,6 +32,12 @@ def findings_section(tables: Tables, v: Voice) -> str:
     """What holds and what does not, first."""
     return findings.section(tables["factcheck"], tables["cluster_totals"], tables["models"],
                             tables["claims"], v)
+
+
+def cluster_map_figure(tables: Tables, v: Voice) -> str:
+    """Where the five clusters are, with each one's shares in the caption."""
+    chart = render.themed(charts.figure("cluster_map").build(dict(tables), v))
+    return render.chart_html(chart, "cluster_map", chinamap.caption(tables["cluster_totals"], v))
 
 
 def claims_section(tables: Tables, v: Voice) -> str:
@@ -158,8 +164,8 @@ def caveats_section(tables: Tables, v: Voice) -> str:
 
 #: The report body in reading order (the header and footer frame it).
 BODY: tuple[Callable[[Tables, Voice], str], ...] = (
-    findings_section, claims_section, data_section, validation_section, models_section,
-    model_figures, cases_section,
+    findings_section, cluster_map_figure, claims_section, data_section, validation_section,
+    models_section, model_figures, cases_section,
 )
 
 

@@ -138,3 +138,39 @@ def typeset(lang: str, sentence: str) -> str:
 def slots(template: str) -> set[str]:
     """The names of the ``{slots}`` a template has (for the catalog parity test)."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def parity_problems(reference: Mapping[str, Any], candidate: Mapping[str, Any],
+                    plural_tags: set[str] | None = None, where: str = "") -> list[str]:
+    """How a catalog differs from the reference one: missing or extra keys, slots that differ,
+    plural entries without the forms the language needs. Empty when they agree."""
+    problems = []
+    for key in sorted(set(reference) | set(candidate)):
+        path = f"{where}.{key}" if where else key
+        if path == "meta" or path.startswith("meta."):
+            continue
+        if key not in candidate:
+            problems.append(f"missing {path}")
+        elif key not in reference:
+            problems.append(f"extra {path}")
+        elif where == "plurals":
+            forms = candidate[key]
+            needed = (plural_tags or {"other"}) | {"other"}
+            if not isinstance(forms, Mapping) or not needed <= set(forms):
+                problems.append(f"{path} needs the forms {', '.join(sorted(needed))}")
+                continue
+            ref_slots = set().union(*(slots(f) for f in reference[key].values()))
+            for form, template in forms.items():
+                if slots(template) != ref_slots:
+                    problems.append(f"{path}.{form} has slots {sorted(slots(template))}, "
+                                    f"not {sorted(ref_slots)}")
+        elif isinstance(reference[key], Mapping):
+            if not isinstance(candidate[key], Mapping):
+                problems.append(f"{path} should be a mapping")
+            else:
+                problems += parity_problems(reference[key], candidate[key], plural_tags, path)
+        elif isinstance(reference[key], str) and slots(reference[key]) != slots(
+                str(candidate[key])):
+            problems.append(f"{path} has slots {sorted(slots(str(candidate[key])))}, not "
+                            f"{sorted(slots(reference[key]))}")
+    return problems

