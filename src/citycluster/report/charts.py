@@ -78,7 +78,10 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
                  alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".1%"),
                  alt.Tooltip("premium:Q", title=t["premium"], format=".2f")])
-    named = placed(data, "pop_share", "gdp_share", "entity", "gdp_share",
+    # a place with figures from both origins is named once (two labels would coincide)
+    once = data.sort("origin", descending=True).unique("entity", keep="first",
+                                                        maintain_order=True)
+    named = placed(once, "pop_share", "gdp_share", "entity", "gdp_share",
                    x_domain=[0, top], y_domain=[0, top], width=560, height=420)
     labels = alt.Chart(named).mark_text(align="left", dx=7, fontSize=11, color="#333").encode(
         x=x, y=y, text="entity:N")
