@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from citycluster.report.charts import FIGURES
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OTHER = {"en": "zh", "zh": "en"}
-N_CHARTS = 6
+N_CHARTS = len(FIGURES)  # every registered figure appears once in each report
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
 
@@ -90,6 +92,24 @@ def test_report_renders_offline_with_every_chart(browser, chain_repo: Path, lang
     assert page.url.endswith(f"report.{OTHER[lang]}.html")
     assert page.evaluate("document.documentElement.lang") == OTHER[lang]
     page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    assert visit.outside == [] and visit.errors == []
+
+
+MAP_DRAWN = """() => {
+  const svg = document.querySelector('#cluster_map svg');
+  const shapes = svg ? svg.querySelectorAll('.mark-shape path').length : 0;
+  const legend = svg ? svg.querySelectorAll('.role-legend-label text').length : 0;
+  return {shapes, legend};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_map_draws_every_cluster_offline(browser, chain_repo: Path, lang: str) -> None:
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html")
+    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    drawn = visit.page.evaluate(MAP_DRAWN)
+    # 34 provinces twice (fill and outline), the coloured members, and the ten-dash line
+    assert drawn["shapes"] >= 34 * 2 + 90 + 1 and drawn["legend"] == 5, drawn
     assert visit.outside == [] and visit.errors == []
 
 
