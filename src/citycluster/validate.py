@@ -114,9 +114,10 @@ def cross_checks(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def audit(staging: Path, raw_dir: Path, province_sum_tolerance: float,
-          docs_dir: Path | None) -> Audit:
+          docs_dir: Path | None = None) -> Audit:
     """Run every suite on the staged tables: the contract's rules, the derived ones, and the
-    checks across tables."""
+    checks across tables. great-expectations' Data Docs are built into ``docs_dir`` only when
+    one is given (``-p data_docs=true``)."""
     package = contracts.load(raw_dir)
     tables = load_staged(staging, package)
     suites: dict[str, tuple[pl.DataFrame, list[ex.Rule], str]] = {}

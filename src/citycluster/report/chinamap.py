@@ -72,7 +72,7 @@ def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.
     color = alt.Color("cluster:N", title=t["map_cluster"],
                       scale=alt.Scale(domain=[names[c] for c in order],
                                       range=[CLUSTER_COLORS[c] for c in order]),
-                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=260))
+                      legend=alt.Legend(orient="bottom", columns=1, labelLimit=0))
     lookup = alt.LookupData(data=data.to_pandas(), key="adcode",
                             fields=["member", "cluster", "pop", "gdp"])
     tooltip = [alt.Tooltip("member:N", title=t["map_member"]),

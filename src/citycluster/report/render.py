@@ -61,18 +61,22 @@ def register_cjk_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> Path:
                        "(scripts/ensure_system_deps.sh does it when run as root).")
 
 
-def export(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
-    """``stem.vl.json``, ``stem.svg`` and ``stem.png`` (2x) of a themed chart, atomically."""
+def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False) -> list[Path]:
+    """``stem.vl.json`` and ``stem.svg`` of a themed chart, atomically, and ``stem.png`` (2x)
+    when asked: rasterising is the slowest part of the figures step and the reports do not
+    use the PNGs."""
     import vl_convert as vlc
 
     from citycluster.publish import write_bytes_atomic, write_text_atomic
 
     spec = themed(chart).to_dict()
-    paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.png"]
+    paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg"]
     write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
     svg = vlc.vegalite_to_svg(spec)
     write_text_atomic(paths[1], svg)
-    write_bytes_atomic(paths[2], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
+    if png:
+        paths.append(folder / f"{stem}.png")
+        write_bytes_atomic(paths[2], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
     return paths
 
 
