@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make report     run the notebook chain (papermill) and render the HTML reports"
 	@echo "make test       run the whole test suite (the real chain, the browser, everything)"
-	@echo "make test-fast  the inner loop: unit and in-process tests, no full chain, no browser"
+	@echo "make test-fast  the inner loop: unit and in-process tests (no chain, browser or slow)"
 	@echo "make bench      the benchmark harness: measures and prints (never asserts)"
 	@echo "make lab        JupyterLab on the project's environment (as root too)"
 	@echo "make lint       ruff, the type checker (mypy) and the import layers (lint-imports)"
@@ -48,10 +48,10 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not chain and not browser" -q
+	$(BIN)/python -m pytest -m "not chain and not browser and not slow" -q
 
 bench: $(STAMP) system-deps
-	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
+	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json $(BENCH_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )

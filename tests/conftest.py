@@ -20,11 +20,17 @@ def tracked_files() -> list[str]:
 
 
 def copy_repo(dest: Path) -> Path:
-    """The repository's files (not .venv, outputs or caches) copied to ``dest``."""
+    """The repository's files (not .venv, outputs or step caches) copied to ``dest``, with the
+    warm caches that depend only on the installed packages: the Vega bundle vl-convert takes
+    about two seconds to assemble in every report kernel. Copies run with this checkout's
+    .venv (``sys.executable``)."""
     for f in tracked_files():
         target = dest / f
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / f, target)
+    for bundle in (ROOT / "build").glob("vega-bundle-*.js"):
+        (dest / "build").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(bundle, dest / "build" / bundle.name)
     return dest
 
 
@@ -56,7 +62,8 @@ def chain_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TAMPER = (("C006,P030,cn_big5,五大国家级城市群,Five national city clusters,city_cluster,CHN,"
            "pop_share,约45%,45,", "C006,P030,cn_big5,五大国家级城市群,Five national city clusters,"
            "city_cluster,CHN,pop_share,约47%,47,"),
-          ("C047,P189,cn_kunshan,昆山,Kunshan,", "C047,P189,cn_kunshan,<script>alert(1)</script>,"
+          ("C024,P094,jp_shinjuku_odakyu,小田急百货重建项目,Shinjuku Odakyu department store "
+           "rebuild,", "C024,P094,jp_shinjuku_odakyu,<script>alert(1)</script>,"
            "<script>alert(1)</script>,"))
 
 

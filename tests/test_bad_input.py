@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,6 +207,13 @@ def _assert_refused(case: Case, published: Path, tmp_path: Path, error: type) ->
     assert tree_bytes(published / "processed") == before
 
 
+def first_fast(cases: list[Case]) -> list[Any]:
+    """Every case for ``make test``; only the first for ``make test-fast`` (each case runs the
+    whole audit, a second or two)."""
+    return [pytest.param(c, id=c.name, marks=() if i == 0 else pytest.mark.slow)
+            for i, c in enumerate(cases)]
+
+
 def test_clean_tables_pass_and_publish(published: Path) -> None:
     names = sorted(p.name for p in (published / "processed").iterdir())
     declared = {f"{t}.parquet" for t in contracts.load(RAW).tables()}
@@ -218,12 +226,12 @@ def test_unreadable_input_is_refused(case: Case, published: Path, tmp_path: Path
     _assert_refused(case, published, tmp_path, RawInputError)
 
 
-@pytest.mark.parametrize("case", AUDIT_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", first_fast(AUDIT_CASES))
 def test_invalid_values_are_refused(case: Case, published: Path, tmp_path: Path) -> None:
     _assert_refused(case, published, tmp_path, validate.ValidationFailed)
 
 
-@pytest.mark.parametrize("case", REQUIRED_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", first_fast(REQUIRED_CASES))
 def test_blank_required_field_is_refused(case: Case, published: Path, tmp_path: Path) -> None:
     _assert_refused(case, published, tmp_path, validate.ValidationFailed)
 

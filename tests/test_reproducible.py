@@ -90,17 +90,17 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_pa
                                                         sig: signal.Signals) -> None:
     root = copy_repo(tmp_path / "repo")
     env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
-    proc = subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 300
-    for line in proc.stdout:
-        if "03_model ..." in line or time.monotonic() > deadline:
-            break
-    time.sleep(1.0)  # inside the model step, with a kernel running
-    os.killpg(proc.pid, sig)
-    proc.wait(timeout=120)
+    with subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          start_new_session=True) as proc:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 300
+        for line in proc.stdout:
+            if "03_model ..." in line or time.monotonic() > deadline:
+                break
+        time.sleep(1.0)  # inside the model step, with a kernel running
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)
     assert proc.returncode != 0
     assert not (root / "reports" / "report.en.html").exists()  # nothing half-published
     result = run_cli(root, "run")
