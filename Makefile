@@ -44,8 +44,9 @@ system-deps:
 report: $(STAMP) system-deps
 	$(BIN)/citycluster run
 
+# Two pytest-xdist workers: the chain's session fixtures are built once and shared (tests/conftest.py).
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not chain and not browser and not slow" -q

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,39 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], None]) -> Path:
+    """A repository copy built by ``build`` once per test session, shared by every worker.
+
+    Under pytest-xdist (``make test`` runs two workers) each worker has its own session; the
+    first to ask builds the copy under a file lock in the run's common temporary folder, the
+    others wait and reuse it, so the chain runs once however many workers there are.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        root = tmp_path_factory.mktemp(name)
+        build(copy_repo(root))
+        return root
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent / name
+    done = root.with_name(f"{name}.built")
+    with FileLock(str(root.with_name(f"{name}.lock"))):
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
+            build(copy_repo(root))
+            done.touch()
+    return root
+
+
+def run_chain(root: Path) -> None:
+    result = run_cli(root, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.fixture(scope="session")
 def chain_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository copy on which the whole chain has run once, successfully."""
-    root = copy_repo(tmp_path_factory.mktemp("chain"))
-    result = run_cli(root, "run")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return root
+    return built_once(tmp_path_factory, "chain", run_chain)
 
 
 #: Changes made to claims.csv by ``tampered_repo``: one headline figure, and a hostile name.
@@ -70,16 +97,16 @@ TAMPER = (("C006,P030,cn_big5,五大国家级城市群,Five national city cluste
 @pytest.fixture(scope="session")
 def tampered_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository copy whose claims differ from the real ones (see TAMPER), chain run once."""
-    root = copy_repo(tmp_path_factory.mktemp("tampered"))
-    claims = root / "data" / "raw" / "claims.csv"
-    text = claims.read_text(encoding="utf-8")
-    for old, new in TAMPER:
-        assert old in text, old
-        text = text.replace(old, new)
-    claims.write_text(text, encoding="utf-8")
-    result = run_cli(root, "run")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return root
+    def tamper_and_run(root: Path) -> None:
+        claims = root / "data" / "raw" / "claims.csv"
+        text = claims.read_text(encoding="utf-8")
+        for old, new in TAMPER:
+            assert old in text, old
+            text = text.replace(old, new)
+        claims.write_text(text, encoding="utf-8")
+        run_chain(root)
+
+    return built_once(tmp_path_factory, "tampered", tamper_and_run)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_repo, run_cli, tree_bytes
+from tests.conftest import built_once, copy_repo, run_chain, run_cli, tree_bytes
 
 pytestmark = pytest.mark.chain
 VOLATILE = re.compile(r'<(dd|details) class="volatile">.*?</\1>', re.S)
@@ -34,12 +34,10 @@ def assert_same_results(a: Path, b: Path) -> None:
         assert report_body(a, lang) == report_body(b, lang)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def second_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_repo(tmp_path_factory.mktemp("second"))
-    result = run_cli(root, "run")
-    assert result.returncode == 0, result.stderr
-    return root
+    """A second, independent clean run (the determinism check compares it with chain_repo)."""
+    return built_once(tmp_path_factory, "second", run_chain)
 
 
 def test_two_clean_runs_give_identical_outputs(chain_repo: Path, second_run: Path) -> None:
