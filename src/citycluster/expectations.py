@@ -236,16 +236,19 @@ def run_suites(
     for name, (frame, rules, id_col) in tables.items():
         pdf = with_conditions(frame, rules).to_pandas()
         batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(name)
-        suite = context.suites.add(gx.ExpectationSuite(name=name))
+        expectations = []
         for rule in rules:
             cls: Callable[..., Any] = getattr(gx.expectations, rule.expectation)
             kwargs = dict(rule.kwargs)
             if "row_condition" in kwargs:
                 column, value = kwargs["row_condition"]
                 kwargs["row_condition"] = Column(column) == value
-            suite.add_expectation(cls(**kwargs, meta={
+            expectations.append(cls(**kwargs, meta={
                 "severity": rule.severity, "description": rule.description,
                 "rule_name": rule.name or rule.expectation}))
+        # the suite is stored once with all its expectations (adding them one by one
+        # re-serialises the suite into the store each time: 1.5 s of the audit)
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite))
         if docs_dir is None:

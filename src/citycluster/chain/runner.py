@@ -121,6 +121,10 @@ def execute_step(
             cwd=str(notebook.parent),
             progress_bar=progress,
             log_output=False,
+            # papermill rewrites the whole output notebook after every cell by default; the
+            # report notebooks carry the inlined Vega bundle, so that was seconds per report.
+            # The notebook is still written when the step ends, failed or not.
+            request_save_on_cell_execute=False,
             **_kernel_manager(),
         )
     except PapermillExecutionError as exc:
