@@ -2,7 +2,8 @@
 
 Run with ``make bench``. It never asserts: targets are printed beside the measurements.
 
-(a) cold chain: a fresh copy of the repository, ``citycluster run`` from nothing;
+(a) cold chain: a fresh copy of the repository, ``citycluster run`` from nothing (independent
+    steps two at a time, the default), and again one step at a time (``--jobs 1``);
 (b) floor: the same notebooks (same kernels, same number of executions) reduced to their
     parameters and import statements, run by papermill; and the ratio (a) / (b);
 (c) no-op rerun: ``citycluster run`` again on the copy from (a);
@@ -214,6 +215,9 @@ def main() -> None:
         print("(b) floor: import-only notebooks ...", flush=True)
         results["floor_s"] = floor(cold_root, ["zh", "en"])
         results["floor_ratio"] = results["cold_s"] / results["floor_s"]
+        serial_root = copy_repo(Path(tmp) / "serial")
+        results["cold_serial_s"], _, _ = run_cli(serial_root, "run", "--jobs", "1")
+        results["serial_ratio"] = results["cold_serial_s"] / results["floor_s"]
         print("(c) no-op rerun ...", flush=True)
         results["noop_s"], _, _ = run_cli(cold_root, "run")
         for lang in ("zh", "en"):
@@ -241,6 +245,8 @@ def main() -> None:
           f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB)")
     print(f"(a) cold chain          {results['cold_s']:7.1f} s   "
           + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    print(f"    one step at a time  {results['cold_serial_s']:7.1f} s   (--jobs 1: ratio to the "
+          f"floor {results['serial_ratio']:.2f})")
     print(f"(b) floor (imports)     {results['floor_s']:7.1f} s   ratio "
           f"{results['floor_ratio']:.2f}  (target <= {t['floor_ratio']}, stretch "
           f"{STRETCH_FLOOR_RATIO})  {mark(results['floor_ratio'], t['floor_ratio'])}")

@@ -65,3 +65,14 @@ def test_an_interactive_run_writes_to_scratch_and_reads_its_own_outputs_first(
                                               "reports_dir": "reports"})
     assert runner.path("claims") == published
     assert runner.target("factcheck") == published.with_name("factcheck.parquet")
+
+
+def test_independent_steps_form_waves_from_the_declared_flows() -> None:
+    from citycluster.chain.orchestrate import waves
+
+    plan = [(s, lang) for s in STEPS for lang in (["zh", "en"] if s.per_language else [None])]
+    grouped = [[f"{s.name}{'.' + lang if lang else ''}" for s, lang in wave]
+               for wave in waves(plan)]
+    assert grouped == [["01_ingest"], ["02_validate"], ["03_model", "04_factcheck"],
+                       ["05_figures", "06_report.zh", "06_report.en"]]
+    assert not catalog.independent("04_factcheck", "05_figures")  # 05 reads factcheck

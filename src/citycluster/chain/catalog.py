@@ -107,6 +107,17 @@ def patterns(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def independent(a: str, b: str) -> bool:
+    """May steps ``a`` and ``b`` run at the same time? Yes when neither reads what the other
+    writes and they write different datasets (two languages of one step write different
+    files of the same dataset)."""
+    (reads_a, writes_a), (reads_b, writes_b) = FLOWS[a], FLOWS[b]
+    if a == b:
+        return True
+    return not (set(writes_a) & set(reads_b) or set(writes_b) & set(reads_a)
+                or set(writes_a) & set(writes_b))
+
+
 def producer(name: str) -> str | None:
     """The step that writes a dataset (None for the raw inputs)."""
     return next((step for step, (_, writes) in FLOWS.items() if name in writes), None)

@@ -44,8 +44,10 @@ def main() -> None:
 @click.option("--no-wait", is_flag=True,
               help=f"If another run holds these folders, exit at once (status {EXIT_LOCKED}) "
                    "instead of waiting for it.")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Kernels at once for steps that do not depend on each other (1: one by one).")
 def run(params_file: Path | None, assignments: tuple[str, ...], until: str | None,
-        only: tuple[str, ...], force: bool, no_wait: bool) -> None:
+        only: tuple[str, ...], force: bool, no_wait: bool, jobs: int) -> None:
     """Execute the notebook chain with papermill and publish the reports."""
     try:
         params = load_params(params_file, assignments)
@@ -53,7 +55,8 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
-        result = run_chain(params, steps, echo=click.echo, force=force, wait=not no_wait)
+        result = run_chain(params, steps, echo=click.echo, force=force, wait=not no_wait,
+                           jobs=jobs)
     except StepFailed as exc:
         click.secho(exc.summary, fg="red", err=True)
         sys.exit(1)
@@ -62,8 +65,7 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
         sys.exit(exc.exit_code)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
-    total = sum(result.timings.values())
-    click.echo(f"chain finished in {total:.1f} s: {len(result.ran)} step(s) ran, "
+    click.echo(f"chain finished in {result.wall_s:.1f} s: {len(result.ran)} step(s) ran, "
                f"{len(result.skipped)} up to date")
     for label, why in result.ran.items():
         click.echo(f"  ran         {label}: {why}")

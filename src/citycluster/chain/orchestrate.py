@@ -1,5 +1,9 @@
 """The chain: run the steps that are out of date, in order, and publish what they produce.
 
+Steps that read nothing the others write (the model and the fact-check; the figures and each
+language's report, as :data:`catalog.FLOWS` declares them) form a wave and run at the same
+time, up to ``jobs`` kernels at once, each in its own process.
+
 A run executes the requested steps against a staging copy of ``reports/``; only when every
 requested step succeeds are the executed notebooks and the reports published (an atomic folder
 swap), so a failed run leaves the last good outputs in place and keeps the failing executed
@@ -31,7 +35,7 @@ from citycluster.chain.cache import (
     params_digest,
     reason_to_run,
 )
-from citycluster.chain.runner import execute_step, kernel_environment
+from citycluster.chain.runner import StepFailed, execute_step, kernel_environment
 from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
 from citycluster.errors import CityclusterError
 from citycluster.paths import repo_root, resolve
@@ -60,6 +64,8 @@ class RunResult:
     skipped: dict[str, str] = field(default_factory=dict)   # label -> why it did not
     #: after a partial run: later steps it did not run that are now out of date, with why
     stale: list[str] = field(default_factory=list)
+    #: the run's wall time (steps of a wave overlap, so it is less than their sum)
+    wall_s: float = 0.0
 
 
 def _files(patterns: Sequence[Pattern], dirs: dict[str, Path],
@@ -120,12 +126,17 @@ def run_chain(
     progress: bool | None = None,
     force: bool = False,
     wait: bool = True,
+    jobs: int = 2,
 ) -> RunResult:
-    """Run the steps that are out of date, in order; then publish reports and executed
-    notebooks together. With nothing out of date, nothing is touched. One run at a time holds
-    the build folder; ``wait=False`` refuses at once (:class:`runlock.RunLocked`)."""
+    """Run the steps that are out of date, in order, independent ones ``jobs`` at a time; then
+    publish reports and executed notebooks together. With nothing out of date, nothing is
+    touched. One run at a time holds the build folder; ``wait=False`` refuses at once
+    (:class:`runlock.RunLocked`)."""
     with runlock.held(resolve(params["build_dir"], repo_root()), wait=wait, echo=echo):
-        return _run_chain(params, steps, echo=echo, progress=progress, force=force)
+        start = time.perf_counter()  # once the folders are ours: waiting is not running
+        result = _run_chain(params, steps, echo=echo, progress=progress, force=force, jobs=jobs)
+        result.wall_s = time.perf_counter() - start
+    return result
 
 
 def _run_chain(
@@ -135,6 +146,7 @@ def _run_chain(
     echo: Callable[[str], None],
     progress: bool | None,
     force: bool,
+    jobs: int = 2,
 ) -> RunResult:
     root = repo_root()
     kernel_environment(root)
@@ -176,32 +188,38 @@ def _run_chain(
     names = [s.name for s in steps]
 
     done: list[tuple[str, StepKey, Step, str | None]] = []
-    for step, lang in plan:
-        label = step_label(step, lang)
-        n = f"[{names.index(step.name) + 1}/{len(steps)}]"
-        why, key = planner.reason(step, lang, dirs)
-        if why is None:
-            result.skipped[label] = "up to date"
-            echo(f"{n} {label} up to date")
-            continue
-        echo(f"{n} {label} ... ({why})")
-        _require_inputs(step, dirs)
-        result.ran[label] = why
-        start = time.perf_counter()
-        if step.shows_provenance:  # with the timings of the steps before it
-            provenance.write(stage, provenance.collect(params, result.timings))
-        hooks = importlib.import_module(step.hooks) if step.hooks else None
-        context = HookContext(params, stage, lang, result.timings)
-        if hooks is not None and hasattr(hooks, "before"):
-            hooks.before(context)
-        executed = execute_step(step, run_params, executed_dir, lang=lang, progress=progress)
-        if hooks is not None and hasattr(hooks, "after"):
-            hooks.after(context, executed)
-        took = time.perf_counter() - start
-        result.timings[label] = round(took, 2)
-        echo(f"{n} {label} done in {took:.1f} s")
-        _record_timings(build, result, params)
-        done.append((label, key, step, lang))
+    for wave in waves(plan):
+        todo = []
+        for step, lang in wave:
+            label = step_label(step, lang)
+            n = f"[{names.index(step.name) + 1}/{len(steps)}]"
+            why, key = planner.reason(step, lang, dirs)
+            if why is None:
+                result.skipped[label] = "up to date"
+                echo(f"{n} {label} up to date")
+                continue
+            echo(f"{n} {label} ... ({why})")
+            _require_inputs(step, dirs)
+            result.ran[label] = why
+            if step.shows_provenance:  # with the timings of the steps before it
+                provenance.write(stage, provenance.collect(params, result.timings))
+            hooks = importlib.import_module(step.hooks) if step.hooks else None
+            context = HookContext(params, stage, lang, result.timings)
+            if hooks is not None and hasattr(hooks, "before"):
+                hooks.before(context)
+            todo.append((n, label, key, step, lang, hooks, context))
+        alone = len(todo) == 1 or jobs <= 1
+        for (n, label, key, step, lang, hooks, context), (executed, took) in zip(
+                todo, _execute(todo, run_params, executed_dir, progress and alone, jobs),
+                strict=True):
+            start = time.perf_counter()
+            if hooks is not None and hasattr(hooks, "after"):
+                hooks.after(context, executed)
+            took += time.perf_counter() - start
+            result.timings[label] = round(took, 2)
+            echo(f"{n} {label} done in {took:.1f} s")
+            _record_timings(build, result, params)
+            done.append((label, key, step, lang))
 
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"
@@ -229,6 +247,49 @@ def _run_chain(
     unforced.force = False
     result.stale = _left_out_of_date(unforced, steps, params, final)
     return result
+
+
+def waves(plan: Sequence[tuple[Step, str | None]]) -> list[list[tuple[Step, str | None]]]:
+    """The plan cut into consecutive groups whose steps may run at the same time."""
+    out: list[list[tuple[Step, str | None]]] = []
+    for item in plan:
+        if out and all(catalog.independent(item[0].name, other.name) for other, _ in out[-1]):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
+def _execute_one(step: Step, params: dict[str, Any], executed_dir: Path, lang: str | None,
+                 progress: bool) -> tuple[Path, float] | StepFailed:
+    """One execution, timed; a failure is returned, not raised, so it crosses a process."""
+    start = time.perf_counter()
+    try:
+        executed = execute_step(step, params, executed_dir, lang=lang, progress=progress)
+    except StepFailed as exc:
+        return exc
+    return executed, time.perf_counter() - start
+
+
+def _execute(todo: list[Any], params: dict[str, Any], executed_dir: Path, progress: bool,
+             jobs: int) -> list[tuple[Path, float]]:
+    """Execute a wave: in this process when it is one step (or ``jobs`` is 1), else each
+    step in a forked process, at most ``jobs`` at once. The first failure is raised once
+    every execution has ended, so no kernel is left running."""
+    calls = [(step, params, executed_dir, lang, progress) for _, _, _, step, lang, _, _ in todo]
+    if len(calls) == 1 or jobs <= 1:
+        outcomes = [_execute_one(*call) for call in calls]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(calls)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            outcomes = list(pool.map(_execute_one, *zip(*calls, strict=True)))
+    for outcome in outcomes:
+        if isinstance(outcome, StepFailed):
+            raise outcome
+    return [o for o in outcomes if not isinstance(o, StepFailed)]
 
 
 class MissingInput(CityclusterError, FileNotFoundError):

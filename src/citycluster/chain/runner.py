@@ -26,6 +26,10 @@ class StepFailed(CityclusterError, RuntimeError):
         self.summary = summary
         self.executed = executed
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, Path]]:
+        """Pickled whole, so a failure in a step run in another process arrives intact."""
+        return (StepFailed, (self.step, self.summary, self.executed))
+
 
 def failure_summary(step: str, executed: Path, exc: Exception) -> str:
     """Step, cell number, exception and the last lines the cell printed."""
