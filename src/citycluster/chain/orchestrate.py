@@ -277,7 +277,7 @@ def _execute(todo: list[Any], params: dict[str, Any], executed_dir: Path, progre
     step in a forked process, at most ``jobs`` at once. The first failure is raised once
     every execution has ended, so no kernel is left running."""
     calls = [(step, params, executed_dir, lang, progress) for _, _, _, step, lang, _, _ in todo]
-    if len(calls) == 1 or jobs <= 1:
+    if len(calls) <= 1 or jobs <= 1:  # nothing to overlap (a wave may be all up to date)
         outcomes = [_execute_one(*call) for call in calls]
     else:
         import multiprocessing
