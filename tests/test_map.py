@@ -6,7 +6,7 @@ import polars as pl
 
 from citycluster.paths import repo_root
 from citycluster.report import chinamap
-from citycluster.shares import CITY_PLANS
+from citycluster.shares import city_plan_members
 
 RAW = repo_root() / "data" / "raw" / "reference"
 
@@ -29,11 +29,10 @@ def test_the_map_shows_china_complete_territory() -> None:
 def test_every_member_city_has_a_polygon() -> None:
     membership = pl.read_csv(RAW / "cluster_membership.csv", infer_schema=False)
     coordinates = pl.read_csv(RAW / "geo" / "china_city_coordinates.csv", infer_schema=False)
-    members = (membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())))
-               .join(coordinates, left_on="member_entity_id", right_on="entity_id"))
+    plan = city_plan_members(membership)
+    members = plan.join(coordinates, left_on="member_entity_id", right_on="entity_id")
     shapes = {f["properties"].get("adcode") for f in features()}
-    assert members.height == membership.filter(
-        pl.col("planning_document").is_in(list(CITY_PLANS.values()))).height
+    assert members.height == plan.height
     assert sorted(set(members["adcode"]) - shapes) == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster.shares import CITY_PLANS, national_totals
+from citycluster.shares import CLUSTERS, city_plan_members, national_totals
 from citycluster.sources import source_mix
 
 
@@ -51,8 +51,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     whole; Hong Kong and Macao are outside China's national accounts and are left out.
     ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
     """
-    plans = membership.filter(pl.col("planning_document").is_in(list(CITY_PLANS.values())),
-                              pl.col("member_level") != "sar")
+    plans = city_plan_members(membership).filter(pl.col("member_level") != "sar")
     cities_in: dict[str, list[str]] = {}
     for r in coordinates.iter_rows(named=True):
         if r["entity_id"].startswith("cn_city_"):
@@ -76,7 +75,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                    .iter_rows())
     province_ids = dict(reference.filter(pl.col("entity_type") == "province")
                         .select("entity_zh", "entity_id").unique("entity_zh").iter_rows())
-    groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CITY_PLANS}
+    groups = {cid: plans.filter(pl.col("cluster_id") == cid) for cid in CLUSTERS
+              if cid in set(plans["cluster_id"])}
     groups["cn_big5"] = plans
     for cid, members in groups.items():
         by_province: dict[str, list[str]] = {}

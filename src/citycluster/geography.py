@@ -16,9 +16,10 @@ def _great_circle_km(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr)
     return 2 * EARTH_RADIUS_KM * a.sqrt().arcsin()
 
 
-def with_city_geography(entity_shares: pl.DataFrame, membership: pl.DataFrame,
-                        coordinates: pl.DataFrame, city_plans: dict[str, str]) -> pl.DataFrame:
-    """Marks city-level rows and, for members of a cluster's city plan, the distance to the
+def with_city_geography(entity_shares: pl.DataFrame, plan_members: pl.DataFrame,
+                        coordinates: pl.DataFrame) -> pl.DataFrame:
+    """Marks city-level rows and, for members of a cluster's city plan (``plan_members``, the
+    rows :func:`citycluster.shares.city_plan_members` keeps), the distance to the
     cluster's core and GDP per head relative to the core's.
 
     The core is the member with the largest GDP (Shanghai, Beijing, Shenzhen, Wuhan,
@@ -26,8 +27,7 @@ def with_city_geography(entity_shares: pl.DataFrame, membership: pl.DataFrame,
     proxy: a member well tied to its core should not fall far behind it in output per head.
     """
     coords = coordinates.select("entity_id", "longitude", "latitude")
-    members = (membership.filter(pl.col("planning_document").is_in(list(city_plans.values())),
-                                 pl.col("member_level") != "sar")
+    members = (plan_members.filter(pl.col("member_level") != "sar")
                .select(pl.col("member_entity_id").alias("entity_id"), "cluster_id")
                .unique("entity_id", keep="first"))
     df = entity_shares.with_columns(

@@ -110,16 +110,19 @@ def cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.Data
     return _with_national(df, totals).with_columns(pl.lit("reference").alias("origin"))
 
 
-#: The plan that defines each cluster by its cities, for the city-level shares. The 2019
-#: integration outline of the Yangtze River Delta names whole provinces (its 27-city central area
-#: is a sensitivity the membership table also lists); the national city-cluster plans name cities.
-CITY_PLANS = {
-    "cn_yrd": "长江三角洲城市群发展规划",
-    "cn_jjj": "京津冀协同发展规划纲要",
-    "cn_gba": "粤港澳大湾区发展规划纲要",
-    "cn_myr": "长江中游城市群发展规划",
-    "cn_cy": "成渝城市群发展规划",
-}
+def city_plan_members(membership: pl.DataFrame) -> pl.DataFrame:
+    """The membership rows of the plan that defines each cluster by its cities.
+
+    A plan that lists any whole province does not (the Yangtze River Delta's 2019 integration
+    outline; its 27-city central area is a sensitivity the table also lists); where a cluster
+    has several city plans, the latest. The national city-cluster plans name cities.
+    """
+    plans = (membership.group_by("cluster_id", "planning_document", "document_year")
+             .agg((pl.col("member_level") == "province").any().alias("by_province"))
+             .filter(~pl.col("by_province")).sort("document_year")
+             .group_by("cluster_id").last())
+    return membership.join(plans.select("cluster_id", "planning_document"),
+                           on=["cluster_id", "planning_document"], how="semi")
 
 
 def article_shares(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
@@ -191,8 +194,8 @@ def build_shares(claims: pl.DataFrame, reference: pl.DataFrame,
                  membership: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
     """Every share row from every origin, in one table with the contract's columns."""
     parts = [article_shares(claims, reference),
-             with_city_geography(reference_entity_shares(reference), membership, coordinates,
-                                 CITY_PLANS),
+             with_city_geography(reference_entity_shares(reference),
+                                 city_plan_members(membership), coordinates),
              cluster_shares(reference, membership), published_shares(reference)]
     frames = []
     for part in parts:

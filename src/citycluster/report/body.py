@@ -62,13 +62,6 @@ def claims_section(tables: Tables, v: Voice) -> str:
                                           "table_qualifier", "table_year")]))
 
 
-def source_kind_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
-    """How many reference figures of each source kind, most frequent first."""
-    counts = reference.group_by("source_kind").len().sort(["len", "source_kind"],
-                                                            descending=[True, False])
-    return list(counts.iter_rows())
-
-
 def data_section(tables: Tables, v: Voice) -> str:
     """Where the reference figures come from, by kind of source and file."""
     reference, checks = tables["reference"], tables["factcheck"]
@@ -79,7 +72,7 @@ def data_section(tables: Tables, v: Voice) -> str:
                                                                 return_dtype=pl.String)))
     return html.section("data", v.t("data_title"), [
         v.t("data_intro", n_ref=reference.height, n_files=reference["source_file"].n_unique(),
-            mix=html.mix_text(source_kind_mix(reference), v)),
+            mix=html.mix_text(html.counts_of(reference, "source_kind"), v)),
         v.t("data_weak", n_weak=int(given["weak_basis"].sum()), n_verdicts=given.height),
     ], html.table(by_file, [v.t("table_file"), v.t("table_conf"), v.t("table_rows")]))
 
@@ -175,4 +168,4 @@ def sections(tables: Tables, v: Voice, tol: Tolerances, report_languages: list[s
     return [html.header(v, report_languages) + render.vega_bundle_html(),
             *(part(tables, v) for part in BODY),
             factcheck_section(tables, v, tol), caveats_section(tables, v),
-            html.footer(record, v, html.vintage_mix(tables["reference"]))]
+            html.footer(record, v, html.counts_of(tables["reference"], "vintage"))]

@@ -24,7 +24,6 @@ from citycluster.errors import LookupFailed
 from citycluster.report import chinamap
 from citycluster.report.labels import placed
 from citycluster.report.voice import Voice
-from citycluster.shares import CITY_PLANS
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
 #: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
@@ -324,7 +323,7 @@ FIGURES: tuple[Figure, ...] = (
            lambda d, v: growth_cases(d["claims"], d["reference"], d["links"], v)),
     Figure("factcheck_overview", lambda d, v: factcheck_overview(d["factcheck"], v)),
     Figure("cluster_map", lambda d, v: chinamap.cluster_map(
-        d["membership"], d["coordinates"], d["cluster_totals"], CITY_PLANS, v)),
+        d["membership"], d["coordinates"], d["cluster_totals"], v)),
 )
 
 

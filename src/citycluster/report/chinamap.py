@@ -18,6 +18,7 @@ import altair as alt
 import polars as pl
 
 from citycluster.report.voice import Voice
+from citycluster.shares import city_plan_members
 
 TOPOJSON = Path(__file__).parent / "assets" / "china.topo.json"
 #: An equal-area conic centred on 105°E, the usual projection of a map of China.
@@ -33,7 +34,7 @@ def boundaries() -> dict[str, Any]:
 
 
 def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
-            plans: dict[str, str], v: Voice) -> pl.DataFrame:
+            v: Voice) -> pl.DataFrame:
     """One row per member city of the plans that name cities: its map code, its cluster and
     the cluster's share bounds in words."""
     share = {r["entity_id"]: r for r in totals.iter_rows(named=True)}
@@ -41,7 +42,7 @@ def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.Data
     def bounds(cid: str, metric: str) -> str:
         return _share(share[cid], metric, v) if cid in share else ""
 
-    rows = (membership.filter(pl.col("planning_document").is_in(list(plans.values())))
+    rows = (city_plan_members(membership)
             .join(coordinates.select("entity_id", pl.col("adcode").cast(pl.String)),
                   left_on="member_entity_id", right_on="entity_id")
             .unique("member_entity_id", keep="first", maintain_order=True))
@@ -56,11 +57,11 @@ def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.Data
 
 
 def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
-                plans: dict[str, str], v: Voice) -> alt.TopLevelMixin:
+                v: Voice) -> alt.TopLevelMixin:
     """Provinces in grey, each cluster's member cities (municipalities and the two special
     administrative regions as whole units) in its colour, and the ten-dash line."""
     t = v.chart()
-    data = members(membership, coordinates, totals, plans, v)
+    data = members(membership, coordinates, totals, v)
     shape = alt.NamedData(name="china", format=alt.DataFormat(type="topojson",
                                                                feature="china"))
 

@@ -104,10 +104,11 @@ def header(v: Voice, report_languages: Sequence[str]) -> str:
         title=v.t("title"), lang=v.lang, others=others, toc=toc, t=entries(v.lang, "text"))
 
 
-def vintage_mix(reference: pl.DataFrame) -> list[tuple[str, int]]:
-    """How many reference figures of each vintage the run used, most frequent first."""
-    counts = (reference.select(pl.col("vintage").fill_null("unlabelled")).group_by("vintage")
-              .len().sort(["len", "vintage"], descending=[True, False]))
+def counts_of(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
+    """How many rows have each value of ``column`` (a source kind, a vintage), most frequent
+    first; an empty value counts as ``unlabelled``."""
+    counts = (frame.select(pl.col(column).fill_null("unlabelled")).group_by(column)
+              .len().sort(["len", column], descending=[True, False]))
     return list(counts.iter_rows())
 
 

@@ -28,9 +28,4 @@ class Names:
 
     def of(self, column: str = "entity_id") -> pl.Expr:
         """An expression giving the name of the place in ``column``."""
-        missing = self._missing
-        return pl.col(column).map_elements(lambda e: self._names.get(e) or missing(e),
-                                           return_dtype=pl.String)
-
-    def _missing(self, entity_id: str) -> str:
-        return self(entity_id)  # raises, naming the place
+        return pl.col(column).map_elements(self, return_dtype=pl.String)
