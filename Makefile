@@ -1,11 +1,14 @@
 # citycluster: `make report` runs the whole chain, `make test` the whole test suite.
 # Both create .venv from requirements.lock first if it is missing or out of date.
 
-PYTHON ?= python3.11
+# The newest interpreter in pyproject.toml's requires-python that runs here; or PYTHON=...
+PYTHON ?= $(or $(shell python3 scripts/find_python.py 2>/dev/null),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
-STAMP  := $(VENV)/.installed
+# One stamp per interpreter version: pointing PYTHON at another version rebuilds .venv with it.
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+STAMP  := $(VENV)/.installed-$(PYVER)
 
 .PHONY: report test test-fast lab lint lock clean help system-deps bench map
 
@@ -23,15 +26,16 @@ help:
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
-	  echo "citycluster needs Python 3.11, and '$(PYTHON)' was not found."; \
-	  echo "Install Python 3.11 (e.g. 'apt install python3.11 python3.11-venv' or 'pyenv install 3.11'),"; \
-	  echo "or point to it: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
-	  echo "citycluster needs Python 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
-	  echo "Point to a 3.11 interpreter: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 1; }
+	  echo "citycluster needs Python 3.11 to 3.13, and '$(PYTHON)' was not found."; \
+	  echo "Install one (e.g. 'apt install python3 python3-venv' or 'pyenv install 3.13'),"; \
+	  echo "or point to it: make PYTHON=/path/to/python3.X $(MAKECMDGOALS)"; exit 1; }
+	@$(PYTHON) scripts/find_python.py --check
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { \
-	  echo "'$(PYTHON) -m venv' is unavailable: install your distribution's python3.11-venv."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	  echo "'$(PYTHON) -m venv' is unavailable: install your distribution's python3-venv."; exit 1; }
+	@echo "creating $(VENV) with $$($(PYTHON) --version 2>&1) ($(PYTHON))"
+	@rm -f $(VENV)/.installed*
+	$(PYTHON) -m venv $$( [ "$$($(BIN)/python --version 2>&1)" = "$$($(PYTHON) --version 2>&1)" ] \
+	  || echo --clear) $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --python $(BIN)/python --compile-bytecode --quiet requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps --compile-bytecode --quiet -e .
@@ -63,8 +67,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 lock: $(STAMP)
-	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --generate-hashes \
-	  --quiet -o requirements.lock
+	$(BIN)/uv pip compile requirements.in --universal --python-version \
+	  $$($(BIN)/python -c 'import sys; sys.path[:0] = ["scripts"]; import find_python as f; print("%d.%d" % f.supported()[0])') \
+	  --generate-hashes --quiet -o requirements.lock
 	$(BIN)/python scripts/write_environment_yml.py
 
 # The cluster map's boundaries (src/citycluster/report/assets/china.topo.json), rebuilt from

@@ -1,0 +1,66 @@
+"""The newest Python this project supports that runs on this machine (used by the Makefile).
+
+The supported range is declared once, in pyproject.toml's ``requires-python``
+(``>=3.11,<3.14``); this script reads it rather than repeating it. Run with any Python 3:
+
+- ``python3 scripts/find_python.py`` prints the path of the newest working ``python3.X`` in the
+  range, or exits 1. A name on PATH is not enough: pyenv shims exist for versions that are
+  installed but not active, and fail when run, so each candidate is run once.
+- ``python scripts/find_python.py --check`` exits 1, saying why, if ``python`` itself is outside
+  the range.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def supported() -> tuple[tuple[int, int], tuple[int, int]]:
+    """(lowest supported, first unsupported) minor versions from ``requires-python``."""
+    text = PYPROJECT.read_text(encoding="utf-8")
+    m = re.search(r'^requires-python\s*=\s*">=\s*3\.(\d+)\s*,\s*<\s*3\.(\d+)"', text, re.M)
+    if not m:
+        sys.exit(f"{PYPROJECT}: requires-python must read \">=3.X,<3.Y\"")
+    return (3, int(m.group(1))), (3, int(m.group(2)))
+
+
+def runs_as(command: str, minor: tuple[int, int]) -> bool:
+    try:
+        out = subprocess.run([command, "-c", "import sys, venv; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return False
+    return out.returncode == 0 and out.stdout.split() == [str(minor[0]), str(minor[1])]
+
+
+def newest() -> str | None:
+    low, high = supported()
+    for minor in range(high[1] - 1, low[1] - 1, -1):
+        found = shutil.which(f"python3.{minor}")
+        if found and runs_as(found, (3, minor)):
+            return found
+    return None
+
+
+def describe() -> str:
+    low, high = supported()
+    return f"Python {low[0]}.{low[1]} to {high[0]}.{high[1] - 1}"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        low, high = supported()
+        if not low <= sys.version_info[:2] < high:
+            sys.exit(f"citycluster needs {describe()}; {sys.executable} is "
+                     f"{sys.version.split()[0]}. Point to another: make PYTHON=/path/to/python3.X")
+        sys.exit(0)
+    path = newest()
+    if path is None:
+        sys.exit(1)
+    print(path)
