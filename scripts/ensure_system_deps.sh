@@ -1,21 +1,28 @@
 #!/bin/sh
-# System packages the project needs beyond Python: Debian's chromium (the browser tests drive it
-# through Playwright) and fonts-noto-cjk (vl-convert renders Chinese text in PNG/SVG figures with
-# it; without it every glyph is an empty box). Installs what is missing when run as root with
-# apt-get; otherwise says what is missing and how to install it, and leaves the decision to the
-# caller: figure export stops with a clear message, browser tests are skipped with one.
+# System packages the project needs beyond Python: a chromium (the browser tests drive it through
+# Playwright; Debian's /usr/bin/chromium unless CITYCLUSTER_CHROMIUM names another binary) and
+# fonts-noto-cjk (vl-convert renders Chinese text in PNG/SVG figures with it; without it every
+# glyph is an empty box). Installs what is missing with apt-get, as root or through passwordless
+# sudo (a hosted CI runner); otherwise says what is missing and how to install it, and leaves the
+# decision to the caller: figure export stops with a clear message, browser tests are skipped
+# with one (or fail, where CITYCLUSTER_REQUIRE_BROWSER=1).
 set -u
 missing=""
-[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x "${CITYCLUSTER_CHROMIUM:-/usr/bin/chromium}" ] || missing="$missing chromium"
 ls /usr/share/fonts/opentype/noto/*CJK* >/dev/null 2>&1 || missing="$missing fonts-noto-cjk"
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if [ "$(id -u)" = 0 ]; then as_root=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"
+else as_root="none"
+fi
+if [ "$as_root" != none ] && command -v apt-get >/dev/null 2>&1; then
   echo "citycluster: installing Debian packages:$missing"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+  $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends $missing >/dev/null || \
     echo "citycluster: could not install$missing (apt-get failed); see its output above" >&2
 else
   echo "citycluster: missing system packages:$missing." >&2
   echo "  install them with: sudo apt-get install$missing" >&2
+  echo "  (or point CITYCLUSTER_CHROMIUM at another chromium build)" >&2
 fi
 exit 0

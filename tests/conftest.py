@@ -6,12 +6,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The browser the browser tests drive: Debian's chromium unless CITYCLUSTER_CHROMIUM names
+#: another build (a hosted runner's Chrome, or Playwright's own download).
+CHROMIUM = Path(os.environ.get("CITYCLUSTER_CHROMIUM") or "/usr/bin/chromium")
+#: Where a browser is required (CI), a missing one fails the browser tests instead of skipping.
+REQUIRE_BROWSER = os.environ.get("CITYCLUSTER_REQUIRE_BROWSER") == "1"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
 
 
 def tracked_files() -> list[str]:
@@ -112,3 +121,20 @@ def tampered_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     return copy_repo(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One chromium for the session (the reports' and JupyterLab's browser tests)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        why = (f"no chromium at {CHROMIUM}: run `make system-deps` as root, or "
+               "`sudo apt-get install chromium fonts-noto-cjk`, or set CITYCLUSTER_CHROMIUM")
+        if REQUIRE_BROWSER:
+            pytest.fail(why + " (CITYCLUSTER_REQUIRE_BROWSER=1)")
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

@@ -1,9 +1,9 @@
-"""The reports in a real browser: Debian's chromium, driven by Playwright, network blocked."""
+"""The reports in a real browser (chromium, driven by Playwright; tests/conftest.py says which
+binary), network blocked."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,26 +11,10 @@ import pytest
 
 from citycluster.report.charts import FIGURES
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OTHER = {"en": "zh", "zh": "en"}
 N_CHARTS = len(FIGURES)  # every registered figure appears once in each report
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium is missing ({CHROMIUM}): run `make system-deps` as root, "
-                    "or `sudo apt-get install chromium fonts-noto-cjk`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
 
 
 @dataclass

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -156,3 +158,34 @@ def test_notebooks_read_like_a_paper() -> None:
             tags = cell.get("metadata", {}).get("tags", [])
             if cell.cell_type == "code" and "parameters" not in tags:
                 assert len(cell.source.splitlines()) <= 22, (path.name, cell.source[:80])
+
+
+def test_ci_tests_every_supported_python() -> None:
+    """The hosted workflow's matrix is pyproject's requires-python range, no more, no less."""
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import find_python
+    finally:
+        sys.path.pop(0)
+    (_, low), (_, high) = find_python.supported()
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    matrix = workflow["jobs"]["chain"]["strategy"]["matrix"]["python"]
+    assert matrix == [f"3.{m}" for m in range(low, high)]
+
+
+def test_an_unsupported_python_is_refused_with_the_range(tmp_path: Path) -> None:
+    """`find_python.py --check` (the Makefile runs it before building .venv) accepts this
+    interpreter, and refuses it, naming the range, once requires-python excludes it."""
+    ok = subprocess.run([sys.executable, str(ROOT / "scripts" / "find_python.py"), "--check"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "find_python.py", tmp_path / "scripts")
+    (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.8,<3.10"\n')
+    refused = subprocess.run([sys.executable, str(tmp_path / "scripts" / "find_python.py"),
+                              "--check"], capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "citycluster needs Python 3.8 to 3.9" in refused.stderr
+    assert "make PYTHON=" in refused.stderr
