@@ -104,32 +104,3 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_pa
     result = run_cli(root, "run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert_same_results(chain_repo, root)
-
-
-def test_sweep_runs_a_grid_in_parallel_and_indexes_it(tmp_path: Path) -> None:
-    import polars as pl
-
-    root = copy_repo(tmp_path / "repo")
-    result = run_cli(root, "sweep", "-g", "rounding_tolerance=[0.0, 0.05]", "--until",
-                     "04_factcheck", "--jobs", "2")
-    assert result.returncode == 0, result.stdout + result.stderr
-    sweeps = pl.read_csv(root / "sweeps" / "index.csv")  # every sweep, one row each
-    assert sweeps.height == 1 and sweeps["ok"].to_list() == [2]
-    folder = root / "sweeps" / sweeps["sweep"][0]
-    index = pl.read_csv(folder / "index.csv")
-    assert index["run"].to_list() == ["rounding_tolerance=0.0", "rounding_tolerance=0.05"]
-    assert index["status"].to_list() == ["ok", "ok"]
-    strict, loose = index.row(0, named=True), index.row(1, named=True)
-    assert strict["inconsistent"] > loose["inconsistent"]  # the tolerance matters
-    assert strict["consistent"] + strict["inconsistent"] + strict["unverifiable"] == 58
-    for run in index["run"]:  # each run kept to its own folders
-        assert (folder / run / "processed" / "factcheck.parquet").is_file()
-    assert not (root / "data" / "processed").exists()
-    assert (folder / "index.html").is_file()
-
-
-def test_sweep_refuses_a_bad_grid(repo_copy: Path) -> None:
-    result = run_cli(repo_copy, "sweep", "-g", "rounding_tolerance=0.1")
-    assert result.returncode == 2 and "needs a non-empty list" in result.stderr
-    result = run_cli(repo_copy, "sweep", "-g", "reports_dir=[a, b]")
-    assert result.returncode == 2 and "set per run by the sweep" in result.stderr

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from citycluster.chain.orchestrate import run_chain
+from citycluster.chain.orchestrate import OUTCOME, run_chain
 from citycluster.chain.params import ParameterError, load_params
 from citycluster.chain.runlock import EXIT_LOCKED, RunLocked
 from citycluster.chain.runner import StepFailed
 from citycluster.chain.steps import STEP_NAMES, select_steps
 from citycluster.errors import CityclusterError
+
+if TYPE_CHECKING:
+    from citycluster.chain.sweep import SweepRun
 
 
 class _Main(click.Group):
@@ -91,17 +94,49 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
               help="One grid dimension (repeatable); the list is read as YAML.")
 @click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="YAML file of overrides shared by every run.")
-@click.option("--jobs", default=2, show_default=True, help="Runs at a time (processes).")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Runs at a time (processes; with --scheduler local, Dask workers).")
 @click.option("--out", default="sweeps", show_default=True, type=click.Path(path_type=Path),
               help="Folder for the runs and the index (relative to the repository).")
 @click.option("--until", metavar="STEP", help="Run each combination up to this step.")
+@click.option("--scheduler", metavar="local|ADDRESS",
+              help="Run the combinations as Dask tasks: `local` starts a LocalCluster of --jobs "
+                   "workers; an address (tcp://host:8786) uses a running cluster, whose workers "
+                   "need this repository and environment at the same path.")
+@click.option("--emit-matrix", "matrix_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plan the sweep but run nothing: write its runs to this JSON file, "
+                   '[{"id": ..., "params": ...}], for a CI matrix or a job array to run each '
+                   "with `citycluster run --params` from the repository root.")
+@click.option("--collect", "collect_dir", type=click.Path(exists=True, file_okay=False,
+              path_type=Path), help="Index a planned sweep folder (sweeps/<started>) whose "
+              "runs were made elsewhere and copied back into it; nothing runs.")
 def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path | None,
-          jobs: int, out: Path, until: str | None) -> None:
-    """Run the chain for every combination of a parameter grid, in parallel."""
+          jobs: int, out: Path, until: str | None, scheduler: str | None,
+          matrix_file: Path | None, collect_dir: Path | None) -> None:
+    """Run the chain for every combination of a parameter grid, in parallel; or plan the runs
+    for other machines (--emit-matrix) and index what they made (--collect)."""
     from citycluster.chain import sweep as sw
     from citycluster.chain.params import parse_assignment, read_yaml
     from citycluster.paths import repo_root, resolve
 
+    if collect_dir is not None:
+        given = [name for name, value in (("--grid", grid_file), ("-g", grid_items),
+                 ("--params", params_file), ("--until", until), ("--scheduler", scheduler),
+                 ("--emit-matrix", matrix_file)) if value]
+        if given:
+            raise click.UsageError(f"--collect indexes runs already made; it takes no "
+                                   f"{', '.join(given)} (the sweep's record has its grid)")
+        folder = collect_dir.resolve()
+        record, runs = sw.collect(folder)
+        for r in runs:
+            click.echo(f"{r.run_id}: {sw.describe(r)}")
+        _index_sweep(folder, record["grid"], runs, record.get("until"))
+        return
+    if scheduler is not None and scheduler != "local" and "://" not in scheduler:
+        raise click.UsageError(f"--scheduler {scheduler}: give `local` or the address of a "
+                               "Dask scheduler, such as tcp://host:8786")
+    if scheduler is not None and matrix_file is not None:
+        raise click.UsageError("--emit-matrix runs nothing, so it takes no --scheduler")
     try:
         grid: dict = {}
         if grid_file is not None or not grid_items:
@@ -115,21 +150,44 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
             base = read_yaml(params_file) or {}
         if until:
             select_steps(until)
-        sweeps = resolve(str(out))
-        folder = sw.new_sweep_folder(sweeps)
+        folder = sw.new_sweep_folder(resolve(str(out)))
         runs = sw.plan(grid, folder, base)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
-    click.echo(f"sweep: {len(runs)} run(s), {jobs} at a time, into {folder}")
-    sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo)
+    sw.write_record(folder, grid, runs, until)  # the planned runs, before any has run
+    if matrix_file is not None:
+        sw.write_matrix(matrix_file, runs, until)
+        command = "citycluster run --params <params>" + (f" --until {until}" if until else "")
+        click.echo(f"sweep: {len(runs)} run(s) planned in {folder} ({sw.RECORD}), none run; "
+                   f"matrix: {matrix_file}\nrun each from {repo_root()} with `{command}`, "
+                   f"then `citycluster sweep --collect {folder}`")
+        return
+    where = {None: f"{jobs} at a time", "local": f"on a local Dask cluster of {jobs} workers"}
+    click.echo(f"sweep: {len(runs)} run(s), "
+               f"{where.get(scheduler, f'on the Dask cluster at {scheduler}')}, into {folder}")
+    runs = sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo,
+                      scheduler=scheduler)
+    _index_sweep(folder, grid, runs, until)
+
+
+def _index_sweep(folder: Path, grid: dict[str, Any], runs: list[SweepRun],
+                 until: str | None) -> None:
+    """The sweep's index, its record and the index of sweeps; exit 1 naming the runs that
+    failed or never reported back."""
+    from citycluster.chain import sweep as sw
+
     index = sw.write_index(runs, folder)
-    sw.write_record(folder, grid, runs)
-    every = sw.write_sweeps_index(sweeps)
+    sw.write_record(folder, grid, runs, until)
+    every = sw.write_sweeps_index(folder.parent)
     click.echo(f"index: {index} and {index.with_suffix('.html')}; every sweep: {every}")
-    failed = [r.run_id for r in runs if r.returncode != 0]
-    if failed:
-        click.secho(f"{len(failed)} run(s) failed: {', '.join(failed)} (see run.log in each)",
-                    fg="red", err=True)
+    problems = []
+    for status, hint in (("failed", "see run.log or build/executed/ in each"),
+                         ("missing", f"no build/{OUTCOME} came back from them")):
+        names = [r.run_id for r in runs if r.status == status]
+        if names:
+            problems.append(f"{len(names)} run(s) {status}: {', '.join(names)} ({hint})")
+    if problems:
+        click.secho("\n".join(problems), fg="red", err=True)
         sys.exit(1)
 
 

@@ -7,7 +7,8 @@ time, up to ``jobs`` kernels at once, each in its own process.
 A run executes the requested steps against a staging copy of ``reports/``; only when every
 requested step succeeds are the executed notebooks and the reports published (an atomic folder
 swap), so a failed run leaves the last good outputs in place and keeps the failing executed
-notebook in ``build/executed/`` for inspection. A step's hooks (see :class:`Step`) are called
+notebook in ``build/executed/`` for inspection. Either way the run leaves a short record of
+how it went in its build folder (:data:`OUTCOME`). A step's hooks (see :class:`Step`) are called
 around it with a :class:`HookContext`; the chain knows them only by name.
 """
 
@@ -16,11 +17,14 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import platform
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,9 @@ from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, s
 from citycluster.errors import CityclusterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
+
+#: The record every run leaves in its build folder, failed or not (:func:`write_outcome`).
+OUTCOME = "outcome.json"
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,7 @@ class _Planner:
         import citycluster  # the code the kernels import, wherever it is installed from
 
         self.code = code_digest(Path(citycluster.__file__).parent)
-        lock = root / "requirements.lock"
-        self.lock = file_digest(lock) if lock.exists() else ""
+        self.lock = provenance.lock_sha256(root) or ""
 
     def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
         declared = declared_parameters(self.root / step.notebook)
@@ -130,13 +136,39 @@ def run_chain(
 ) -> RunResult:
     """Run the steps that are out of date, in order, independent ones ``jobs`` at a time; then
     publish reports and executed notebooks together. With nothing out of date, nothing is
-    touched. One run at a time holds the build folder; ``wait=False`` refuses at once
+    touched but the run's record (:data:`OUTCOME`), which every run leaves, failed or not.
+    One run at a time holds the build folder; ``wait=False`` refuses at once
     (:class:`runlock.RunLocked`)."""
-    with runlock.held(resolve(params["build_dir"], repo_root()), wait=wait, echo=echo):
+    root = repo_root()
+    build = resolve(params["build_dir"], root)
+    with runlock.held(build, wait=wait, echo=echo):
         start = time.perf_counter()  # once the folders are ours: waiting is not running
-        result = _run_chain(params, steps, echo=echo, progress=progress, force=force, jobs=jobs)
+        try:
+            result = _run_chain(params, steps, echo=echo, progress=progress, force=force,
+                                jobs=jobs)
+        except BaseException as exc:  # a failing step, a missing input, an interruption
+            write_outcome(build, root, time.perf_counter() - start, exc)
+            raise
         result.wall_s = time.perf_counter() - start
+        write_outcome(build, root, result.wall_s)
     return result
+
+
+def write_outcome(build: Path, root: Path, seconds: float,
+                  error: BaseException | None = None) -> Path:
+    """Leave :data:`OUTCOME` in the build folder: how the run went and what made it (commit,
+    lock, interpreter), so runs made anywhere (a CI matrix, a job array) can be collected and
+    checked to be comparable (``citycluster sweep --collect``)."""
+    failed = error is not None
+    reason = (str(error).splitlines() or [type(error).__name__])[0] if failed else None
+    record = {"status": "failed" if failed else "ok", "error": reason,
+              "seconds": round(seconds, 2),
+              "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+              "commit": provenance.git_commit(root), "lock_sha256": provenance.lock_sha256(root),
+              "python": platform.python_version(), "host": socket.gethostname()}
+    path = build / OUTCOME
+    write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    return path
 
 
 def _run_chain(

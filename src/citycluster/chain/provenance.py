@@ -32,6 +32,12 @@ def git_commit(root: Path) -> str:
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
+def lock_sha256(root: Path) -> str | None:
+    """SHA-256 of requirements.lock, the environment a run used (None: no lock)."""
+    lock = root / "requirements.lock"
+    return file_digest(lock) if lock.exists() else None
+
+
 def input_hashes(raw_dir: Path) -> dict[str, str]:
     """SHA-256 of every file under the raw-data folder, by path relative to it."""
     return {p.relative_to(raw_dir).as_posix(): file_digest(p)
@@ -41,10 +47,9 @@ def input_hashes(raw_dir: Path) -> dict[str, str]:
 def collect(params: dict[str, Any], timings: dict[str, float] | None = None) -> dict[str, Any]:
     """The provenance record of a run with ``params``."""
     root = repo_root()
-    lock = root / "requirements.lock"
     return {
         "commit": git_commit(root),
-        "lock_sha256": file_digest(lock) if lock.exists() else None,
+        "lock_sha256": lock_sha256(root),
         "inputs": input_hashes(resolve(params["raw_dir"], root)),
         "params": params,
         "timings_s": dict(timings or {}),

@@ -5,19 +5,27 @@ Each sweep gets its own folder (``sweeps/<started>/``), and each combination run
 it, so runs cannot overwrite each other; the raw data are shared and only read. A sweep's index
 (``index.csv`` and ``index.html``) puts each run's parameters beside its headline results:
 fact-check verdict counts and the key slopes; ``sweeps/index.csv`` lists every sweep.
+
+The runs go on a local pool of processes, or on a Dask cluster, or anywhere else: a sweep can be
+planned only (:func:`matrix`: one entry per run for a CI matrix or a job array), its runs made on
+other machines with ``citycluster run --params``, and their folders copied back and indexed
+(:func:`collect`), from the record each run leaves in its build folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html as h
 import itertools
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +33,16 @@ from typing import Any
 
 import yaml
 
+from citycluster.chain.orchestrate import OUTCOME
 from citycluster.chain.params import ParameterError, check_structured, load_defaults, merge
+from citycluster.errors import EnvironmentProblem, InputError
 from citycluster.paths import repo_root
 
 PRIVATE_DIRS = ("staging_dir", "processed_dir", "reports_dir", "build_dir")
+#: A sweep's record in its folder: the grid and the planned runs (what --collect indexes).
+RECORD = "sweep.json"
+#: The keys of a run's outcome record (orchestrate.OUTCOME) that collecting relies on.
+OUTCOME_KEYS = ("status", "seconds", "commit", "lock_sha256", "python")
 
 
 @dataclass
@@ -38,8 +52,11 @@ class SweepRun:
     run_id: str
     values: dict[str, Any]
     folder: Path
-    returncode: int | None = None
+    #: ok, failed or missing (planned, but no record of it came back); None: not run yet
+    status: str | None = None
     seconds: float | None = None
+    #: the first line of what stopped a failed run, when known
+    error: str | None = None
     log: str = ""
 
 
@@ -61,15 +78,28 @@ def run_id(values: Mapping[str, Any]) -> str:
     return re.sub(r"[^\w.,=\-]+", "_", text, flags=re.UNICODE).strip("_")[:120]
 
 
+def private_dirs(folder: Path) -> dict[str, Path]:
+    """A run's own staging, processed, reports and build folders, by parameter name; where a
+    run made anywhere left its outputs once its folder is copied back."""
+    return {d: folder / d.removesuffix("_dir") for d in PRIVATE_DIRS}
+
+
+def portable(path: Path, root: Path) -> str:
+    """``path`` relative to the repository root when it lies inside it, so another checkout
+    (a CI runner, a cluster node) resolves it to its own copy; else absolute."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
 def plan(grid: Mapping[str, Sequence[Any]], out: Path,
          base: Mapping[str, Any] | None = None) -> list[SweepRun]:
     """The runs of a sweep, each with its parameters checked before anything starts."""
     defaults = load_defaults()
+    root = repo_root()
     runs = []
     for values in expand(grid):
         rid = run_id(values)
         folder = out / rid
-        private = {d: str(folder / d.removesuffix("_dir")) for d in PRIVATE_DIRS}
+        private = {d: portable(p, root) for d, p in private_dirs(folder).items()}
         overrides = {**(base or {}), **values}
         bad = sorted(set(overrides) & set(PRIVATE_DIRS))
         if bad:
@@ -84,28 +114,147 @@ def plan(grid: Mapping[str, Sequence[Any]], out: Path,
     return runs
 
 
-def _execute(run: SweepRun, step_args: Sequence[str]) -> SweepRun:
+def matrix(runs: Sequence[SweepRun], until: str | None = None) -> list[dict[str, str]]:
+    """One entry per run, the shape a CI matrix (``strategy.matrix.include``) or a job array
+    consumes: the run's id and its parameters file, relative to the repository root when the
+    sweep lies inside it; ``until`` when the runs stop early."""
     root = repo_root()
+    return [{"id": r.run_id, "params": portable(r.folder / "params.yaml", root),
+             **({"until": until} if until else {})} for r in runs]
+
+
+def write_matrix(path: Path, runs: Sequence[SweepRun], until: str | None = None) -> Path:
+    """The :func:`matrix` as JSON on one line, so a CI step can pass it on as an output."""
+    from citycluster.publish import write_text_atomic
+
+    write_text_atomic(path, json.dumps(matrix(runs, until), ensure_ascii=False) + "\n")
+    return path
+
+
+def _execute(run: SweepRun, step_args: Sequence[str], root: Path) -> SweepRun:
+    """One run as its own ``citycluster run`` process, on this machine or a Dask worker."""
+    params = run.folder / "params.yaml"
+    if not params.is_file():
+        raise EnvironmentProblem(
+            f"{socket.gethostname()} has no {params}: the machines of a sweep need the "
+            f"repository ({root}) at the same path, e.g. on a shared filesystem")
     env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "citycluster", "run", "--params",
-                           str(run.folder / "params.yaml"), *step_args],
+                           str(params), *step_args],
                           cwd=root, env=env, capture_output=True, text=True, check=False)
     run.seconds = round(time.perf_counter() - start, 1)
-    run.returncode = proc.returncode
+    run.status = "ok" if proc.returncode == 0 else "failed"
+    if proc.returncode != 0:  # what stopped it, if the run got as far as leaving its record
+        run.error = (read_outcome(run) or {}).get("error") or f"exit {proc.returncode}"
     run.log = proc.stdout + proc.stderr
     (run.folder / "run.log").write_text(run.log, encoding="utf-8")
     return run
 
 
-def execute(runs: list[SweepRun], jobs: int, step_args: Sequence[str] = (),
-            echo: Callable[[str], None] = print) -> list[SweepRun]:
-    """Run every combination, ``jobs`` at a time (each run is its own process)."""
+def _on_threads(runs: Sequence[SweepRun], jobs: int,
+                task: Callable[[SweepRun], SweepRun]) -> Iterator[SweepRun]:
+    """The default: a local pool; each run is a process of its own, so threads suffice."""
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for run in pool.map(lambda r: _execute(r, step_args), runs):
-            state = "ok" if run.returncode == 0 else f"failed (exit {run.returncode})"
-            echo(f"{run.run_id}: {state} in {run.seconds} s")
-    return runs
+        yield from pool.map(task, runs)
+
+
+def _on_dask(runs: Sequence[SweepRun], jobs: int, task: Callable[[SweepRun], SweepRun],
+             scheduler: str) -> Iterator[SweepRun]:
+    """Each run as a Dask task, on a LocalCluster of ``jobs`` one-thread workers
+    (``scheduler="local"``) or on the running cluster at the address ``scheduler``; runs come
+    back as they end. Imported here so that only ``--scheduler`` needs distributed."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise EnvironmentProblem(f"--scheduler needs Dask's distributed package ({exc}): "
+                                 "it is in requirements.lock, so `make report` installs it; "
+                                 "or leave --scheduler out to run on a local pool") from exc
+
+    with contextlib.ExitStack() as stack:
+        address: str | LocalCluster = scheduler
+        if scheduler == "local":
+            address = stack.enter_context(LocalCluster(
+                n_workers=jobs, threads_per_worker=1, dashboard_address=None))
+        try:
+            client = stack.enter_context(Client(address))
+        except OSError as exc:
+            raise EnvironmentProblem(f"no Dask scheduler answers at {scheduler}: {exc}") from exc
+        for future in as_completed(client.map(task, runs, pure=False)):
+            yield future.result()
+
+
+def execute(runs: list[SweepRun], jobs: int, step_args: Sequence[str] = (),
+            echo: Callable[[str], None] = print,
+            scheduler: str | None = None) -> list[SweepRun]:
+    """Run every combination, each as its own process: ``jobs`` at a time on this machine, or
+    as tasks of a Dask cluster (``scheduler``: ``local`` or an address such as
+    ``tcp://host:8786``). Returns the runs in plan order, however they finished."""
+    task = functools.partial(_execute, step_args=tuple(step_args), root=repo_root())
+    done = {}
+    for run in (_on_dask(runs, jobs, task, scheduler) if scheduler
+                else _on_threads(runs, jobs, task)):
+        echo(f"{run.run_id}: {describe(run)}")
+        done[run.run_id] = run
+    return [done[r.run_id] for r in runs]
+
+
+def describe(run: SweepRun) -> str:
+    """How a run went, in a few words, for the sweep's progress lines."""
+    if run.status == "ok":
+        return f"ok in {run.seconds} s"
+    if run.status == "failed":
+        return f"failed ({run.error or 'no reason recorded'}) after {run.seconds} s"
+    return f"missing (no build/{OUTCOME} in {run.folder})"
+
+
+def collect(folder: Path) -> tuple[dict[str, Any], list[SweepRun]]:
+    """The record of a sweep folder and its planned runs, with how each went, from the
+    records the runs left in their build folders wherever they ran (copied back into it).
+
+    Results made from different code or packages are not comparable, so a sweep whose runs
+    disagree on the commit, the lock or the Python minor version (the lock is universal: numpy
+    and scipy differ between 3.11 and 3.12+) is refused, every run listed with what it used."""
+    record = read_record(folder)
+    runs = [SweepRun(p["id"], p["values"], folder / p["id"]) for p in record["planned"]]
+    outcomes = {}
+    for run in runs:
+        outcome = read_outcome(run)
+        if outcome is None:
+            run.status = "missing"
+            continue
+        run.status, run.error = outcome["status"], outcome.get("error")
+        run.seconds = round(float(outcome["seconds"]), 1)
+        outcomes[run.run_id] = outcome
+    builds = {(o["commit"], o["lock_sha256"], _minor(o["python"])) for o in outcomes.values()}
+    if len(builds) > 1:
+        raise InputError(
+            f"{folder}: its runs were made from {len(builds)} different combinations of commit, "
+            "lock (requirements.lock) and Python version, so their results cannot be compared; "
+            "rerun the odd ones on one checkout and interpreter. Nothing indexed. The runs:\n"
+            + "\n".join(f"  {rid}: commit {o['commit']}, lock {o['lock_sha256']}, "
+                        f"Python {o['python']}" for rid, o in outcomes.items()))
+    return record, runs
+
+
+def _minor(version: str) -> str:
+    """``3.12`` of ``3.12.1``: patch releases share the lock's wheels."""
+    return ".".join(version.split(".")[:2])
+
+
+def read_outcome(run: SweepRun) -> dict[str, Any] | None:
+    """The record ``citycluster run`` left in the run's build folder (None: it has none)."""
+    path = private_dirs(run.folder)["build_dir"] / OUTCOME
+    if not path.is_file():
+        return None
+    try:
+        outcome = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a run record ({exc})") from exc
+    lacking = [k for k in OUTCOME_KEYS if not isinstance(outcome, dict) or k not in outcome]
+    if lacking:
+        raise InputError(f"{path}: not a run record (no {', '.join(lacking)})")
+    return outcome
 
 
 def summarise(run: SweepRun) -> dict[str, Any]:
@@ -114,9 +263,8 @@ def summarise(run: SweepRun) -> dict[str, Any]:
 
     row: dict[str, Any] = {"run": run.run_id, **{k: json.dumps(v, ensure_ascii=False)
                                                  for k, v in run.values.items()},
-                           "status": "ok" if run.returncode == 0 else "failed",
-                           "seconds": run.seconds}
-    reports = run.folder / "reports"
+                           "status": run.status, "seconds": run.seconds}
+    reports = private_dirs(run.folder)["reports_dir"]
     fc = reports / "factcheck.csv"
     if fc.exists():
         checks = pl.read_csv(fc).filter(pl.col("check") == "direct")
@@ -145,27 +293,52 @@ def new_sweep_folder(sweeps: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def write_record(folder: Path, grid: Mapping[str, Sequence[Any]], runs: list[SweepRun]) -> Path:
-    """``sweep.json``: the grid and how many runs succeeded, for the index of sweeps."""
+def write_record(folder: Path, grid: Mapping[str, Sequence[Any]], runs: list[SweepRun],
+                 until: str | None = None) -> Path:
+    """``sweep.json``: the grid, the planned runs (what ``--collect`` indexes, whoever ran
+    them) and how many succeeded (None until they have run), for the index of sweeps."""
+    from citycluster.publish import write_text_atomic
+
+    ran = any(r.status is not None for r in runs)
     record = {"sweep": folder.name, "grid": {k: list(v) for k, v in grid.items()},
-              "runs": len(runs), "ok": sum(r.returncode == 0 for r in runs)}
-    path = folder / "sweep.json"
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+              "until": until, "runs": len(runs),
+              "ok": sum(r.status == "ok" for r in runs) if ran else None,
+              "planned": [{"id": r.run_id, "values": r.values} for r in runs]}
+    path = folder / RECORD
+    write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
     return path
 
 
+def read_record(folder: Path) -> dict[str, Any]:
+    """A sweep folder's record, with the planned runs ``--collect`` needs."""
+    path = folder / RECORD
+    if not path.is_file():
+        raise InputError(f"{folder} has no {RECORD}: collect a sweep folder planned by "
+                         "`citycluster sweep` (e.g. with --emit-matrix), sweeps/<started>/")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a sweep record ({exc})") from exc
+    if not isinstance(record, dict) or not record.get("planned"):
+        raise InputError(f"{path} lists no planned runs (sweeps made before they were "
+                         "recorded cannot be collected): plan the sweep again")
+    return record
+
+
 def write_sweeps_index(sweeps: Path) -> Path:
-    """``sweeps/index.csv``: every sweep in the folder, oldest first, with a link to its index."""
+    """``sweeps/index.csv``: every sweep in the folder, oldest first, with a link to its index
+    (none for a sweep planned but not yet collected)."""
     import polars as pl
 
     from citycluster.publish import write_text_atomic
 
     rows = []
-    for record in sorted(sweeps.glob("*/sweep.json")):
+    for record in sorted(sweeps.glob(f"*/{RECORD}")):
         r = json.loads(record.read_text(encoding="utf-8"))
+        indexed = (record.parent / "index.html").is_file()
         rows.append({"sweep": r["sweep"], "runs": r["runs"], "ok": r["ok"],
                      "grid": json.dumps(r["grid"], ensure_ascii=False),
-                     "index": f"{r['sweep']}/index.html"})
+                     "index": f"{r['sweep']}/index.html" if indexed else None})
     out = sweeps / "index.csv"
     write_text_atomic(out, pl.DataFrame(rows).write_csv())
     return out
@@ -178,6 +351,9 @@ def write_index(runs: list[SweepRun], out: Path) -> Path:
     from citycluster.publish import write_text_atomic
 
     table = pl.DataFrame([summarise(r) for r in runs])
+    # Columns come in order of first appearance: the link stays last even when the first run
+    # made no results (failed or missing)
+    table = table.select(*(c for c in table.columns if c != "report"), "report")
     write_text_atomic(out / "index.csv", table.write_csv(float_precision=4))
     head = "".join(f"<th>{h.escape(c)}</th>" for c in table.columns)
     body = []
