@@ -18,7 +18,7 @@ help:
 	@echo "make test-fast  the inner loop: unit and in-process tests (no chain, browser or slow)"
 	@echo "make bench      the benchmark harness: measures and prints (never asserts)"
 	@echo "make lab        JupyterLab on the project's environment (as root too)"
-	@echo "make lint       ruff, the type checker (mypy) and the import layers (lint-imports)"
+	@echo "make lint       ruff, mypy, the import layers (lint-imports), the CI workflows' schema"
 	@echo "make lock       recompile requirements.lock from requirements.in"
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root)"
@@ -39,6 +39,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --python $(BIN)/python --compile-bytecode --quiet requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps --compile-bytecode --quiet -e .
+	$(BIN)/python -m citycluster.kernel
 	@touch $(STAMP)
 
 # chromium and CJK fonts from Debian; installed when missing and run as root, else reported.
@@ -65,6 +66,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --universal --python-version \

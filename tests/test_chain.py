@@ -219,6 +219,7 @@ def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: 
                                nb.name, "--output", str(out)], cwd=nb.parent, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
+        assert "without encryption" not in done.stderr, done.stderr[-2000:]  # ipc, not TCP
         first = next(o for c in nbformat.read(out, as_version=4).cells
                      if c.cell_type == "code" for o in c.get("outputs", []))
         assert first.get("text", "").startswith(f"Interactive run of {nb.stem}"), first

@@ -4,7 +4,6 @@ needs when it fails (the step, the cell, the exception, the last lines it printe
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -142,32 +141,17 @@ def execute_step(
 
 
 def _kernel_manager() -> dict[str, Any]:
-    """Kernels over Unix sockets in a private folder, where the platform has them.
+    """The chain's kernels on Unix sockets in a private folder each, where the platform has them
+    (citycluster.kernel): over TCP, ipykernel 7 warns about unencrypted traffic at every kernel
+    start, which buried the run's own output.
 
-    Over TCP, ipykernel 7 prints a warning about unencrypted traffic at every kernel start,
-    which buried the run's own output; local sockets are not exposed to the network at all.
-    Each kernel gets its own folder, so parallel sweep runs cannot collide on socket names.
+    The manager picks the provisioner itself rather than reading it from the installed
+    ``python3`` kernel spec, so a run does not depend on ``python -m citycluster.kernel`` having
+    been run, nor on ipykernel not having put its own spec back since.
     """
-    if os.name != "posix":
-        return {}
-    import tempfile
+    from citycluster.kernel import IpcKernelManager
 
-    from jupyter_client.manager import AsyncKernelManager
-
-    class LocalSocketKernelManager(AsyncKernelManager):
-        transport = "ipc"
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._socket_dir = Path(tempfile.mkdtemp(prefix="citycluster-kernel-"))
-            self.ip = str(self._socket_dir / "kernel")
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:  # the folder goes with the kernel, not with a restart
-                shutil.rmtree(self._socket_dir, ignore_errors=True)
-
-    return {"kernel_manager_class": LocalSocketKernelManager}
+    return {"kernel_manager_class": IpcKernelManager}
 
 
 def kernel_environment(root: Path) -> None:
