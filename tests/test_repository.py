@@ -173,6 +173,8 @@ def test_ci_tests_every_supported_python() -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     matrix = workflow["jobs"]["chain"]["strategy"]["matrix"]["python"]
     assert matrix == [f"3.{m}" for m in range(low, high)]
+    sweep = yaml.safe_load((ROOT / ".github" / "workflows" / "sweep.yml").read_text())
+    assert sweep["env"]["PYTHON_VERSION"] in matrix
 
 
 def test_an_unsupported_python_is_refused_with_the_range(tmp_path: Path) -> None:

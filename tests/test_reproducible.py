@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,11 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_pa
         proc.wait(timeout=120)
     assert proc.returncode != 0
     assert not (root / "reports" / "report.en.html").exists()  # nothing half-published
+    # the run's record says it did not end well: failed when it could say so, else "running"
+    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
+    assert outcome["status"] == ("failed" if sig == signal.SIGINT else "running"), outcome
     result = run_cli(root, "run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert_same_results(chain_repo, root)
+    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
+    assert outcome["status"] == "ok" and outcome["steps"][-1] == "06_report"

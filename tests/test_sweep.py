@@ -116,11 +116,13 @@ def test_a_matrix_run_elsewhere_and_collected_indexes_like_the_sweep(
 
 
 @pytest.mark.parametrize("field,odd_value", [("commit", "0123456789abcdef"),
-                                             ("python", "3.99.0")])
+                                             ("python", "3.99.0"),
+                                             ("packages_sha256", "f" * 64)])
 def test_collect_refuses_runs_of_different_builds(elsewhere: Path, tmp_path: Path, field: str,
                                                   odd_value: str) -> None:
-    """A run made from another commit, or on another Python minor version (the universal lock
-    installs other numpy and scipy there), is not comparable: nothing is indexed."""
+    """A run made from another commit, on another interpreter or with other packages installed
+    (the lock is universal: some pins depend on the interpreter) is not comparable: nothing is
+    indexed."""
     collected = tmp_path / "downloads" / only_sweep(elsewhere).name
     shutil.copytree(only_sweep(elsewhere), collected)
     odd = outcome(collected, RUNS[1])
@@ -130,12 +132,47 @@ def test_collect_refuses_runs_of_different_builds(elsewhere: Path, tmp_path: Pat
     result = run_cli(elsewhere, "sweep", "--collect", str(collected))
 
     assert result.returncode == 1
-    assert "2 different combinations of commit, lock" in result.stderr
-    usual = f"commit {record['commit']}, lock {record['lock_sha256']}, Python {record['python']}"
+    assert "2 different builds (commit, lock" in result.stderr
+    usual = (f"commit {record['commit']}, lock {record['lock_sha256']}, Python {record['python']}"
+             f", packages {record['packages_sha256']}")
     assert f"{RUNS[0]}: {usual}" in result.stderr
     assert f"{RUNS[1]}: {usual}".replace(str(record[field]), odd_value) in result.stderr
     assert not (collected / "index.csv").exists()
     assert not (collected.parent / "index.csv").exists()
+
+
+def test_collect_fails_runs_that_never_finished_or_ran_other_steps(elsewhere: Path,
+                                                                   tmp_path: Path) -> None:
+    """A record still saying "running" (the run was killed outright: the SIGKILL test in
+    test_reproducible.py shows a real one) and a run asked for other steps than the sweep
+    planned both count as failed, with why."""
+    collected = tmp_path / "downloads" / only_sweep(elsewhere).name
+    shutil.copytree(only_sweep(elsewhere), collected)
+    for run_name, change in ((RUNS[0], {"status": "running"}), (RUNS[1], {"steps": ["01_ingest"]})):
+        path = outcome(collected, run_name)
+        record = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**record, **change}), encoding="utf-8")
+
+    result = run_cli(elsewhere, "sweep", "--collect", str(collected))
+
+    assert result.returncode == 1
+    assert f"{RUNS[0]}: failed (did not finish (killed, or still running))" in result.stdout
+    assert f"{RUNS[1]}: failed (ran 01_ingest; the sweep planned 01_ingest, " in result.stdout
+    assert f"2 run(s) failed: {', '.join(RUNS)}" in result.stderr
+    assert pl.read_csv(collected / "index.csv")["status"].to_list() == ["failed", "failed"]
+
+
+def test_combinations_that_read_alike_get_their_own_folders(repo_copy: Path) -> None:
+    """Two values that make the same folder name (here 0.01 written twice) still get a run
+    each, in folders of their own, so neither run's parameters overwrite the other's."""
+    matrix = repo_copy / "matrix.json"
+    result = run_cli(repo_copy, "sweep", "-g", "rounding_tolerance=[0.01, 0.010]",
+                     "--emit-matrix", str(matrix))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ids = [e["id"] for e in json.loads(matrix.read_text(encoding="utf-8"))]
+    assert len(ids) == 2 and len(set(ids)) == 2, ids
+    assert ids[0] == "rounding_tolerance=0.01" and ids[1].startswith("rounding_tolerance=0.01-")
+    assert all((only_sweep(repo_copy) / i / "params.yaml").is_file() for i in ids)
 
 
 def test_collect_reports_failed_and_missing_runs(repo_copy: Path) -> None:

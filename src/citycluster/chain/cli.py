@@ -15,6 +15,9 @@ from citycluster.chain.runner import StepFailed
 from citycluster.chain.steps import STEP_NAMES, select_steps
 from citycluster.errors import CityclusterError
 
+#: The most jobs one GitHub Actions matrix may expand to.
+GITHUB_MATRIX_LIMIT = 256
+
 if TYPE_CHECKING:
     from citycluster.chain.sweep import SweepRun
 
@@ -157,6 +160,10 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
     sw.write_record(folder, grid, runs, until)  # the planned runs, before any has run
     if matrix_file is not None:
         sw.write_matrix(matrix_file, runs, until)
+        if len(runs) > GITHUB_MATRIX_LIMIT:
+            click.secho(f"{len(runs)} runs: a GitHub Actions matrix takes at most "
+                        f"{GITHUB_MATRIX_LIMIT} jobs (a SLURM array or Dask has no such limit)",
+                        fg="yellow", err=True)
         command = "citycluster run --params <params>" + (f" --until {until}" if until else "")
         click.echo(f"sweep: {len(runs)} run(s) planned in {folder} ({sw.RECORD}), none run; "
                    f"matrix: {matrix_file}\nrun each from {repo_root()} with `{command}`, "

@@ -143,29 +143,35 @@ def run_chain(
     build = resolve(params["build_dir"], root)
     with runlock.held(build, wait=wait, echo=echo):
         start = time.perf_counter()  # once the folders are ours: waiting is not running
+        # "running" until it ends: a run killed outright (SIGKILL, a job's time limit) leaves
+        # that, not the record of an earlier attempt
+        write_outcome(build, root, 0.0, steps, status="running")
         try:
             result = _run_chain(params, steps, echo=echo, progress=progress, force=force,
                                 jobs=jobs)
         except BaseException as exc:  # a failing step, a missing input, an interruption
-            write_outcome(build, root, time.perf_counter() - start, exc)
+            write_outcome(build, root, time.perf_counter() - start, steps, error=exc)
             raise
         result.wall_s = time.perf_counter() - start
-        write_outcome(build, root, result.wall_s)
+        write_outcome(build, root, result.wall_s, steps)
     return result
 
 
-def write_outcome(build: Path, root: Path, seconds: float,
-                  error: BaseException | None = None) -> Path:
-    """Leave :data:`OUTCOME` in the build folder: how the run went and what made it (commit,
-    lock, interpreter), so runs made anywhere (a CI matrix, a job array) can be collected and
+def write_outcome(build: Path, root: Path, seconds: float, steps: Sequence[Step], *,
+                  error: BaseException | None = None, status: str | None = None) -> Path:
+    """Leave :data:`OUTCOME` in the build folder: how the run went (ok, failed, or still
+    running), which steps it was asked for, and what made it (commit, lock, interpreter,
+    installed packages), so runs made anywhere (a CI matrix, a job array) can be collected and
     checked to be comparable (``citycluster sweep --collect``)."""
-    failed = error is not None
-    reason = (str(error).splitlines() or [type(error).__name__])[0] if failed else None
-    record = {"status": "failed" if failed else "ok", "error": reason,
-              "seconds": round(seconds, 2),
+    reason = None
+    if error is not None:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+    record = {"status": status or ("failed" if error is not None else "ok"), "error": reason,
+              "steps": [s.name for s in steps], "seconds": round(seconds, 2),
               "finished": datetime.now(UTC).isoformat(timespec="seconds"),
               "commit": provenance.git_commit(root), "lock_sha256": provenance.lock_sha256(root),
-              "python": platform.python_version(), "host": socket.gethostname()}
+              "python": platform.python_version(),
+              "packages_sha256": provenance.packages_sha256(), "host": socket.gethostname()}
     path = build / OUTCOME
     write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return path

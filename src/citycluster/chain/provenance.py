@@ -38,6 +38,17 @@ def lock_sha256(root: Path) -> str | None:
     return file_digest(lock) if lock.exists() else None
 
 
+def packages_sha256() -> str:
+    """SHA-256 of the installed distributions (``name==version``, sorted): what a run really
+    imported. The lock is universal, so the same lock can install other versions under another
+    interpreter; this tells them apart."""
+    import hashlib
+    from importlib.metadata import distributions
+
+    pins = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()})
+    return hashlib.sha256("\n".join(pins).encode()).hexdigest()
+
+
 def input_hashes(raw_dir: Path) -> dict[str, str]:
     """SHA-256 of every file under the raw-data folder, by path relative to it."""
     return {p.relative_to(raw_dir).as_posix(): file_digest(p)

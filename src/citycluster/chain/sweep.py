@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import html as h
 import itertools
 import json
@@ -42,7 +43,10 @@ PRIVATE_DIRS = ("staging_dir", "processed_dir", "reports_dir", "build_dir")
 #: A sweep's record in its folder: the grid and the planned runs (what --collect indexes).
 RECORD = "sweep.json"
 #: The keys of a run's outcome record (orchestrate.OUTCOME) that collecting relies on.
-OUTCOME_KEYS = ("status", "seconds", "commit", "lock_sha256", "python")
+OUTCOME_KEYS = ("status", "seconds", "commit", "lock_sha256", "python", "packages_sha256",
+                "steps")
+#: What makes two runs' results comparable: the same code, lock, interpreter and packages.
+BUILD_KEYS = ("commit", "lock_sha256", "python", "packages_sha256")
 
 
 @dataclass
@@ -95,9 +99,12 @@ def plan(grid: Mapping[str, Sequence[Any]], out: Path,
     """The runs of a sweep, each with its parameters checked before anything starts."""
     defaults = load_defaults()
     root = repo_root()
-    runs = []
+    runs: list[SweepRun] = []
     for values in expand(grid):
         rid = run_id(values)
+        if any(r.run_id == rid for r in runs):  # "a b" and "a/b" read alike, so do long ids
+            digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
+            rid = f"{rid[:111]}-{digest}"
         folder = out / rid
         private = {d: portable(p, root) for d, p in private_dirs(folder).items()}
         overrides = {**(base or {}), **values}
@@ -213,9 +220,14 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[SweepRun]]:
     records the runs left in their build folders wherever they ran (copied back into it).
 
     Results made from different code or packages are not comparable, so a sweep whose runs
-    disagree on the commit, the lock or the Python minor version (the lock is universal: numpy
-    and scipy differ between 3.11 and 3.12+) is refused, every run listed with what it used."""
+    disagree on :data:`BUILD_KEYS` (commit, lock, Python version, installed packages: the lock
+    is universal, and some of its pins depend on the interpreter) is refused, every run listed
+    with what it used. A run that recorded other steps than the sweep planned, or that never
+    finished (still "running": killed outright), counts as failed."""
+    from citycluster.chain.steps import select_steps
+
     record = read_record(folder)
+    planned_steps = [s.name for s in select_steps(record.get("until"))]
     runs = [SweepRun(p["id"], p["values"], folder / p["id"]) for p in record["planned"]]
     outcomes = {}
     for run in runs:
@@ -225,21 +237,23 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[SweepRun]]:
             continue
         run.status, run.error = outcome["status"], outcome.get("error")
         run.seconds = round(float(outcome["seconds"]), 1)
+        if run.status == "running":
+            run.status, run.error = "failed", "did not finish (killed, or still running)"
+        elif outcome["steps"] != planned_steps:
+            run.status = "failed"
+            run.error = (f"ran {', '.join(outcome['steps'])}; the sweep planned "
+                         f"{', '.join(planned_steps)}")
         outcomes[run.run_id] = outcome
-    builds = {(o["commit"], o["lock_sha256"], _minor(o["python"])) for o in outcomes.values()}
+    builds = {tuple(o[k] for k in BUILD_KEYS) for o in outcomes.values()}
     if len(builds) > 1:
         raise InputError(
-            f"{folder}: its runs were made from {len(builds)} different combinations of commit, "
-            "lock (requirements.lock) and Python version, so their results cannot be compared; "
-            "rerun the odd ones on one checkout and interpreter. Nothing indexed. The runs:\n"
-            + "\n".join(f"  {rid}: commit {o['commit']}, lock {o['lock_sha256']}, "
-                        f"Python {o['python']}" for rid, o in outcomes.items()))
+            f"{folder}: its runs were made from {len(builds)} different builds (commit, lock "
+            "(requirements.lock), Python version, installed packages), so their results cannot "
+            "be compared; rerun the odd ones on one checkout and environment. Nothing indexed. "
+            "The runs:\n" + "\n".join(
+                f"  {rid}: commit {o['commit']}, lock {o['lock_sha256']}, Python {o['python']}, "
+                f"packages {o['packages_sha256']}" for rid, o in outcomes.items()))
     return record, runs
-
-
-def _minor(version: str) -> str:
-    """``3.12`` of ``3.12.1``: patch releases share the lock's wheels."""
-    return ".".join(version.split(".")[:2])
 
 
 def read_outcome(run: SweepRun) -> dict[str, Any] | None:
