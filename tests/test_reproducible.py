@@ -84,6 +84,33 @@ def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path)
     assert "ran         04_factcheck: outputs missing or changed" in result.stdout
 
 
+def test_a_terminated_run_stops_like_ctrl_c_and_records_why(tmp_path: Path) -> None:
+    """SIGTERM (a SLURM time limit, a cancelled CI job) stops the run as Ctrl-C does, with no
+    traceback, and its record says failed and why rather than "running"."""
+    root = copy_repo(tmp_path / "repo")
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    with subprocess.Popen([sys.executable, "-m", "citycluster", "run", "--until", "03_model"],
+                          cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, start_new_session=True) as proc:
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "02_validate ..." in line:
+                break
+        time.sleep(1.0)  # inside the validation step, with a kernel running
+        os.killpg(proc.pid, signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "Traceback" not in output
+    assert "stopped by SIGTERM before it finished: its reports and executed notebooks were not " \
+           "published" in output
+    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
+    assert outcome["status"] == "failed" and outcome["error"] == "stopped by SIGTERM"
+    assert not (root / "data" / "processed").exists()  # nothing half-published
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_path: Path,
                                                         sig: signal.Signals) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,8 @@ def main() -> None:
 def run(params_file: Path | None, assignments: tuple[str, ...], until: str | None,
         only: tuple[str, ...], force: bool, no_wait: bool, jobs: int) -> None:
     """Execute the notebook chain with papermill and publish the reports."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
     try:
         params = load_params(params_file, assignments)
         steps = select_steps(until, only)
@@ -66,6 +70,11 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     except StepFailed as exc:
         click.secho(exc.summary, fg="red", err=True)
         sys.exit(1)
+    except KeyboardInterrupt as exc:
+        click.secho(f"{exc} before it finished: its reports and executed notebooks were not "
+                    "published; `citycluster run` resumes from the steps it completed",
+                    fg="yellow", err=True)
+        sys.exit(128 + (signal.SIGTERM if "SIGTERM" in str(exc) else signal.SIGINT))
     except RunLocked as exc:
         click.secho(str(exc), fg="yellow", err=True)
         sys.exit(exc.exit_code)
@@ -87,6 +96,19 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
         for html in sorted(reports.glob("report.*.html")):
             click.echo(f"report: {html}{behind}")
         click.echo(f"executed notebooks: {result.executed_dir}")
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C, or a batch system's or CI runner's SIGTERM (a time limit, a cancelled job), stops
+    a run the same way: the kernels are shut down, the reports are not published, and the run's
+    record says it failed and why, instead of being left at "running".
+
+    The cell nbclient was waiting on is cut short, and asyncio would log its unretrieved
+    exception, with a traceback, when the task is collected; the run is being stopped on
+    purpose, so that log is silenced."""
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    name = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else signal.Signals(signum).name
+    raise KeyboardInterrupt(f"stopped by {name}")
 
 
 @main.command()

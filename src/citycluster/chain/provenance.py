@@ -20,7 +20,8 @@ FILE = "provenance.json"
 
 
 def git_commit(root: Path) -> str:
-    """The checked-out commit, marked ``+dirty`` when tracked files differ from it."""
+    """The checked-out commit; ``+dirty.<hash>`` when tracked files differ from it, the hash
+    being of the difference, so two different uncommitted trees never pass for one."""
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                               check=False)
@@ -29,7 +30,13 @@ def git_commit(root: Path) -> str:
     if head.returncode != 0:
         return "unknown (not a git checkout)"
     dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
-    return head.stdout.strip() + ("+dirty" if dirty else "")
+    if not dirty:
+        return head.stdout.strip()
+    import hashlib
+
+    diff = subprocess.run(["git", "diff", "HEAD", "--binary", "--no-ext-diff"], cwd=root,
+                          capture_output=True, check=False).stdout
+    return f"{head.stdout.strip()}+dirty.{hashlib.sha256(diff).hexdigest()[:12]}"
 
 
 def lock_sha256(root: Path) -> str | None:
