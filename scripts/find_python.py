@@ -34,20 +34,10 @@ def supported() -> tuple[tuple[int, int], tuple[int, int]]:
     return (3, int(m.group(1))), (3, int(m.group(2)))
 
 
-def runs_as(command: str, minor: tuple[int, int]) -> bool:
+def probe(command: str) -> tuple[tuple[int, int], str] | None:
+    """The (major, minor) version and base interpreter of ``command``, if it runs and has venv."""
     try:
-        out = subprocess.run([command, "-c", "import sys, venv; print(*sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30, check=False)
-    except OSError:
-        return False
-    return out.returncode == 0 and out.stdout.split() == [str(minor[0]), str(minor[1])]
-
-
-def of_existing_venv() -> str | None:
-    """The base interpreter .venv was made with, if it runs and is still supported."""
-    low, high = supported()
-    try:
-        out = subprocess.run([str(VENV_PYTHON), "-c", "import sys; print(*sys.version_info[:2]); "
+        out = subprocess.run([command, "-c", "import sys, venv; print(*sys.version_info[:2]); "
                               "print(sys._base_executable)"],
                              capture_output=True, text=True, timeout=30, check=False)
     except OSError:
@@ -56,15 +46,25 @@ def of_existing_venv() -> str | None:
     if out.returncode != 0 or len(lines) != 2:
         return None
     major, minor = (int(x) for x in lines[0].split())
-    return lines[1] if low <= (major, minor) < high and Path(lines[1]).exists() else None
+    return (major, minor), lines[1]
+
+
+def of_existing_venv() -> str | None:
+    """The base interpreter .venv was made with, if it runs and is still supported."""
+    low, high = supported()
+    found = probe(str(VENV_PYTHON))
+    if found is None or not low <= found[0] < high or not Path(found[1]).exists():
+        return None
+    return found[1]
 
 
 def newest() -> str | None:
     low, high = supported()
     for minor in range(high[1] - 1, low[1] - 1, -1):
-        found = shutil.which(f"python3.{minor}")
-        if found and runs_as(found, (3, minor)):
-            return found
+        command = shutil.which(f"python3.{minor}")
+        found = probe(command) if command else None
+        if found and found[0] == (3, minor):
+            return command
     return None
 
 

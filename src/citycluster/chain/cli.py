@@ -36,6 +36,31 @@ class _Main(click.Group):
             ctx.exit(exc.exit_code)
 
 
+class Stopped(KeyboardInterrupt):
+    """A run stopped by a signal; the exit status is 128 plus the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        name = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else signal.Signals(signum).name
+        super().__init__(f"stopped by {name}")
+
+    def __reduce__(self) -> tuple[type[Stopped], tuple[int]]:
+        # a forked step process sends its exception back pickled: rebuilt from the signal
+        return (Stopped, (self.signum,))
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C, or a batch system's or CI runner's SIGTERM (a time limit, a cancelled job), stops
+    a run the same way: the kernels are shut down, the reports are not published, and the run's
+    record says it failed and why, instead of being left at "running".
+
+    The cell nbclient was waiting on is cut short, and asyncio would log its unretrieved
+    exception, with a traceback, when the task is collected; the run is being stopped on
+    purpose, so that log is silenced."""
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    raise Stopped(signum)
+
+
 @click.group(cls=_Main)
 def main() -> None:
     """Reproducible analysis of an article's figures on city clusters."""
@@ -70,11 +95,11 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     except StepFailed as exc:
         click.secho(exc.summary, fg="red", err=True)
         sys.exit(1)
-    except KeyboardInterrupt as exc:
+    except Stopped as exc:
         click.secho(f"{exc} before it finished: its reports and executed notebooks were not "
                     "published; `citycluster run` resumes from the steps it completed",
                     fg="yellow", err=True)
-        sys.exit(128 + (signal.SIGTERM if "SIGTERM" in str(exc) else signal.SIGINT))
+        sys.exit(128 + exc.signum)
     except RunLocked as exc:
         click.secho(str(exc), fg="yellow", err=True)
         sys.exit(exc.exit_code)
@@ -96,19 +121,6 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
         for html in sorted(reports.glob("report.*.html")):
             click.echo(f"report: {html}{behind}")
         click.echo(f"executed notebooks: {result.executed_dir}")
-
-
-def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C, or a batch system's or CI runner's SIGTERM (a time limit, a cancelled job), stops
-    a run the same way: the kernels are shut down, the reports are not published, and the run's
-    record says it failed and why, instead of being left at "running".
-
-    The cell nbclient was waiting on is cut short, and asyncio would log its unretrieved
-    exception, with a traceback, when the task is collected; the run is being stopped on
-    purpose, so that log is silenced."""
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-    name = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else signal.Signals(signum).name
-    raise KeyboardInterrupt(f"stopped by {name}")
 
 
 @main.command()

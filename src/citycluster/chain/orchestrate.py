@@ -17,9 +17,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-import platform
 import shutil
-import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -145,20 +143,22 @@ def run_chain(
         start = time.perf_counter()  # once the folders are ours: waiting is not running
         # "running" until it ends: a run killed outright (SIGKILL, a job's time limit) leaves
         # that, not the record of an earlier attempt
-        write_outcome(build, root, 0.0, steps, status="running")
+        made_with = provenance.made_with(root)
+        write_outcome(build, made_with, 0.0, steps, status="running")
         try:
             result = _run_chain(params, steps, echo=echo, progress=progress, force=force,
                                 jobs=jobs)
         except BaseException as exc:  # a failing step, a missing input, an interruption
-            write_outcome(build, root, time.perf_counter() - start, steps, error=exc)
+            write_outcome(build, made_with, time.perf_counter() - start, steps, error=exc)
             raise
         result.wall_s = time.perf_counter() - start
-        write_outcome(build, root, result.wall_s, steps)
+        write_outcome(build, made_with, result.wall_s, steps)
     return result
 
 
-def write_outcome(build: Path, root: Path, seconds: float, steps: Sequence[Step], *,
-                  error: BaseException | None = None, status: str | None = None) -> Path:
+def write_outcome(build: Path, made_with: dict[str, str | None], seconds: float,
+                  steps: Sequence[Step], *, error: BaseException | None = None,
+                  status: str | None = None) -> Path:
     """Leave :data:`OUTCOME` in the build folder: how the run went (ok, failed, or still
     running), which steps it was asked for, and what made it (commit, lock, interpreter,
     installed packages), so runs made anywhere (a CI matrix, a job array) can be collected and
@@ -168,10 +168,7 @@ def write_outcome(build: Path, root: Path, seconds: float, steps: Sequence[Step]
         reason = (str(error).splitlines() or [type(error).__name__])[0]
     record = {"status": status or ("failed" if error is not None else "ok"), "error": reason,
               "steps": [s.name for s in steps], "seconds": round(seconds, 2),
-              "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-              "commit": provenance.git_commit(root), "lock_sha256": provenance.lock_sha256(root),
-              "python": platform.python_version(),
-              "packages_sha256": provenance.packages_sha256(), "host": socket.gethostname()}
+              "finished": datetime.now(UTC).isoformat(timespec="seconds"), **made_with}
     path = build / OUTCOME
     write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return path
