@@ -2,10 +2,15 @@
 
 Run with ``make bench``. It never asserts: targets are printed beside the measurements.
 
-(a) cold chain: a fresh copy of the repository, ``citycluster run`` from nothing (independent
-    steps two at a time, the default), and again one step at a time (``--jobs 1``);
+(a) cold chain: a fresh copy of the repository, ``citycluster run`` from nothing (the default:
+    independent steps two at a time, and the kernels of the steps to come started ahead, with
+    their imports run, on a core the running steps leave idle), and again one step at a time
+    with nothing started ahead (``--jobs 1``);
 (b) floor: the same notebooks (same kernels, same number of executions) reduced to their
-    parameters and import statements, run by papermill; and the ratio (a) / (b);
+    parameters and import statements, run by papermill one after another; and the ratio
+    (a) / (b). The chain overlaps this work with its steps' own, so the ratio says how much
+    longer a run takes than starting its kernels and importing would alone; the ``--jobs 1``
+    line is the ratio without any overlap;
 (c) no-op rerun: ``citycluster run`` again on the copy from (a);
 (d) report sizes;
 (e) peak memory of the whole process tree (the CLI and its kernels) during (a), sampled;
@@ -21,7 +26,6 @@ Each figure is marked ``ok`` or ``MISSED`` against its target.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import subprocess
@@ -37,8 +41,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from citycluster.chain.runner import _kernel_manager  # noqa: E402
-from citycluster.chain.steps import STEPS  # noqa: E402
+from citycluster.chain.steps import STEPS, import_source  # noqa: E402
+from citycluster.kernel import IpcKernelManager  # noqa: E402
 
 TARGETS = {"floor_ratio": 1.5, "noop_s": 1.0, "peak_gb": 1.5, "scale_ratio": 2.0,
            "report_mb": 1.5, "test_fast_s": 30.0, "test_ratio": 5.0}
@@ -121,19 +125,12 @@ def run_cli(root: Path, *args: str) -> tuple[float, int, str]:
 
 
 def import_only(notebook: Path, dest: Path) -> Path:
-    """The notebook reduced to its parameters cell and its import statements."""
+    """The notebook reduced to its parameters cell and its import statements (the same the
+    chain runs in a kernel it starts ahead: :func:`steps.import_source`)."""
     nb = nbformat.read(notebook, as_version=4)
-    keep, imports = [], []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        if "parameters" in cell.metadata.get("tags", []):
-            keep.append(cell)
-            continue
-        tree = ast.parse(cell.source)
-        imports += [ast.get_source_segment(cell.source, n) for n in tree.body
-                    if isinstance(n, ast.Import | ast.ImportFrom)]
-    keep.append(nbformat.v4.new_code_cell("\n".join(imports)))
+    keep = [c for c in nb.cells
+            if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    keep.append(nbformat.v4.new_code_cell(import_source(notebook)))
     nb.cells = keep
     nbformat.write(nb, dest)
     return dest
@@ -152,7 +149,7 @@ def floor(root: Path, languages: list[str]) -> float:
                 pm.execute_notebook(str(slim), str(Path(tmp) / "out.ipynb"),
                                     kernel_name="python3", progress_bar=False,
                                     log_output=False, cwd=str(root / "notebooks"),
-                                    **_kernel_manager())  # the chain's own kernel setup
+                                    kernel_manager_class=IpcKernelManager)  # as the chain's
         return time.perf_counter() - start
 
 

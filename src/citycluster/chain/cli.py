@@ -78,7 +78,9 @@ def main() -> None:
               help=f"If another run holds these folders, exit at once (status {EXIT_LOCKED}) "
                    "instead of waiting for it.")
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Kernels at once for steps that do not depend on each other (1: one by one).")
+              help="Steps at once among those that do not depend on each other; while fewer are "
+                   "busy, the kernels of the steps to come start ahead (1: one by one, none "
+                   "ahead).")
 def run(params_file: Path | None, assignments: tuple[str, ...], until: str | None,
         only: tuple[str, ...], force: bool, no_wait: bool, jobs: int) -> None:
     """Execute the notebook chain with papermill and publish the reports."""

@@ -17,10 +17,11 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import queue
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,14 +38,19 @@ from citycluster.chain.cache import (
     params_digest,
     reason_to_run,
 )
-from citycluster.chain.runner import StepFailed, execute_step, kernel_environment
+from citycluster.chain.runner import kernel_environment
 from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
+from citycluster.chain.workers import READY, Message, StepWorker
 from citycluster.errors import CityclusterError
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
 #: The record every run leaves in its build folder, failed or not (:func:`write_outcome`).
 OUTCOME = "outcome.json"
+#: How many executions may wait ahead of their turn with their kernel ready, each holding a
+#: kernel with its notebook's imports (90-380 MB resident; with 5, the cold chain's peak was
+#: 1.10-1.20 GB in four runs on a 2-core machine).
+AHEAD = 5
 
 
 @dataclass(frozen=True)
@@ -223,38 +229,44 @@ def _run_chain(
     names = [s.name for s in steps]
 
     done: list[tuple[str, StepKey, Step, str | None]] = []
-    for wave in waves(plan):
-        todo = []
-        for step, lang in wave:
-            label = step_label(step, lang)
-            n = f"[{names.index(step.name) + 1}/{len(steps)}]"
-            why, key = planner.reason(step, lang, dirs)
-            if why is None:
-                result.skipped[label] = "up to date"
-                echo(f"{n} {label} up to date")
-                continue
-            echo(f"{n} {label} ... ({why})")
-            _require_inputs(step, dirs)
-            result.ran[label] = why
-            if step.shows_provenance:  # with the timings of the steps before it
-                provenance.write(stage, provenance.collect(params, result.timings))
-            hooks = importlib.import_module(step.hooks) if step.hooks else None
-            context = HookContext(params, stage, lang, result.timings)
-            if hooks is not None and hasattr(hooks, "before"):
-                hooks.before(context)
-            todo.append((n, label, key, step, lang, hooks, context))
-        alone = len(todo) == 1 or jobs <= 1
-        for (n, label, key, step, lang, hooks, context), (executed, took) in zip(
-                todo, _execute(todo, run_params, executed_dir, progress and alone, jobs),
-                strict=True):
-            start = time.perf_counter()
-            if hooks is not None and hasattr(hooks, "after"):
-                hooks.after(context, executed)
-            took += time.perf_counter() - start
-            result.timings[label] = round(took, 2)
-            echo(f"{n} {label} done in {took:.1f} s")
-            _record_timings(build, result, params)
-            done.append((label, key, step, lang))
+    ahead = _Ahead(plan, executed_dir, jobs)
+    try:
+        for wave in waves(plan):
+            todo = []
+            for step, lang in wave:
+                label = step_label(step, lang)
+                n = f"[{names.index(step.name) + 1}/{len(steps)}]"
+                why, key = planner.reason(step, lang, dirs)
+                if why is None:
+                    ahead.cancel(step, lang)
+                    result.skipped[label] = "up to date"
+                    echo(f"{n} {label} up to date")
+                    continue
+                echo(f"{n} {label} ... ({why})")
+                _require_inputs(step, dirs)
+                result.ran[label] = why
+                if step.shows_provenance:  # with the timings of the steps before it
+                    provenance.write(stage, provenance.collect(params, result.timings))
+                hooks = importlib.import_module(step.hooks) if step.hooks else None
+                context = HookContext(params, stage, lang, result.timings)
+                if hooks is not None and hasattr(hooks, "before"):
+                    hooks.before(context)
+                todo.append(_Execution(n, label, key, step, lang, hooks, context))
+            alone = len(todo) == 1 or jobs <= 1
+            for item, (executed, took) in ahead.run(todo, run_params, progress and alone):
+                start = time.perf_counter()
+                if item.hooks is not None and hasattr(item.hooks, "after"):
+                    item.hooks.after(item.context, executed)
+                took += time.perf_counter() - start
+                result.timings[item.label] = round(took, 2)
+                echo(f"{item.n} {item.label} done in {took:.1f} s")
+                _record_timings(build, result, params)
+                done.append((item.label, item.key, item.step, item.lang))
+    except BaseException:
+        ahead.stop()
+        raise
+    finally:
+        ahead.close()  # each kernel shuts down once its step has answered; wait for the last
 
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"
@@ -295,36 +307,104 @@ def waves(plan: Sequence[tuple[Step, str | None]]) -> list[list[tuple[Step, str 
     return out
 
 
-def _execute_one(step: Step, params: dict[str, Any], executed_dir: Path, lang: str | None,
-                 progress: bool) -> tuple[Path, float] | StepFailed:
-    """One execution, timed; a failure is returned, not raised, so it crosses a process."""
-    start = time.perf_counter()
-    try:
-        executed = execute_step(step, params, executed_dir, lang=lang, progress=progress)
-    except StepFailed as exc:
-        return exc
-    return executed, time.perf_counter() - start
+@dataclass(frozen=True)
+class _Execution:
+    """One execution the run has decided on: the step, its language, its cache key, hooks."""
+
+    n: str
+    label: str
+    key: StepKey
+    step: Step
+    lang: str | None
+    hooks: Any
+    context: HookContext
 
 
-def _execute(todo: list[Any], params: dict[str, Any], executed_dir: Path, progress: bool,
-             jobs: int) -> list[tuple[Path, float]]:
-    """Execute a wave: in this process when it is one step (or ``jobs`` is 1), else each
-    step in a forked process, at most ``jobs`` at once. The first failure is raised once
-    every execution has ended, so no kernel is left running."""
-    calls = [(step, params, executed_dir, lang, progress) for _, _, _, step, lang, _, _ in todo]
-    if len(calls) <= 1 or jobs <= 1:  # nothing to overlap (a wave may be all up to date)
-        outcomes = [_execute_one(*call) for call in calls]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+class _Ahead:
+    """The run's step workers (:class:`workers.StepWorker`): up to ``jobs`` executing at once,
+    and, while fewer than ``jobs`` are busy (executing, or starting their kernel), one more
+    started ahead for the next execution in the plan, so that its kernel starts and imports on
+    a core the steps running now leave idle. At most :data:`AHEAD` wait with their kernel
+    ready. With ``jobs=1`` nothing starts ahead: one kernel at a time."""
 
-        with ProcessPoolExecutor(max_workers=min(jobs, len(calls)),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
-            outcomes = list(pool.map(_execute_one, *zip(*calls, strict=True)))
-    for outcome in outcomes:
-        if isinstance(outcome, StepFailed):
-            raise outcome
-    return [o for o in outcomes if not isinstance(o, StepFailed)]
+    def __init__(self, plan: Sequence[tuple[Step, str | None]], executed_dir: Path,
+                 jobs: int) -> None:
+        self.queue = list(plan)  # executions not yet told to go (or cancelled)
+        self.executed_dir, self.jobs = executed_dir, jobs
+        self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self.waiting: dict[tuple[str, str | None], StepWorker] = {}
+        self.going: dict[StepWorker, _Execution] = {}
+        self.all: list[StepWorker] = []
+
+    def _start(self, step: Step, lang: str | None) -> StepWorker:
+        worker = StepWorker(step, lang, self.executed_dir, self.inbox)
+        self.all.append(worker)
+        return worker
+
+    def _fill(self) -> None:
+        """Start a worker ahead for the next executions while a core is free."""
+        if self.jobs <= 1:
+            return
+        for step, lang in self.queue:
+            busy = len(self.going) + sum(not w.ready for w in self.waiting.values())
+            if busy >= self.jobs or len(self.waiting) >= AHEAD:
+                break
+            if (step.name, lang) not in self.waiting:
+                self.waiting[(step.name, lang)] = self._start(step, lang)
+
+    def _dequeue(self, step: Step, lang: str | None) -> StepWorker | None:
+        self.queue = [(s, la) for s, la in self.queue if (s.name, la) != (step.name, lang)]
+        return self.waiting.pop((step.name, lang), None)
+
+    def cancel(self, step: Step, lang: str | None) -> None:
+        """The execution is not needed (up to date): a worker started for it ends."""
+        worker = self._dequeue(step, lang)
+        if worker is not None:
+            worker.cancel()
+
+    def run(self, todo: list[_Execution], params: dict[str, Any],
+            progress: bool) -> Iterator[tuple[_Execution, tuple[Path, float]]]:
+        """Execute a wave, ``jobs`` at a time, yielding each execution as it ends. The first
+        failure is raised once the executions already going have ended, so no kernel is left
+        running."""
+        pending = list(todo)
+        failure: BaseException | None = None
+        while pending or self.going:
+            while pending and failure is None and len(self.going) < self.jobs:
+                item = pending.pop(0)
+                worker = (self._dequeue(item.step, item.lang)
+                          or self._start(item.step, item.lang))
+                worker.go(params, progress)
+                self.going[worker] = item
+            if not self.going:
+                break
+            if failure is None:
+                self._fill()
+            worker, message = self.inbox.get()
+            if message == READY:
+                worker.ready = True
+                continue
+            item = self.going.pop(worker)
+            if isinstance(message, BaseException):
+                failure = failure or message
+            elif failure is None:
+                yield item, message
+        if failure is not None:
+            raise failure
+
+    def stop(self) -> None:
+        """A failure or a signal: every worker stops, its kernel killed."""
+        for worker in self.all:
+            worker.stop()
+
+    def close(self) -> None:
+        """Workers started ahead for executions that never came are cancelled; then every
+        worker is waited for, its kernel shut down."""
+        for worker in self.waiting.values():
+            worker.cancel()
+        for worker in self.all:
+            worker.join()
+        self.all, self.waiting, self.going = [], {}, {}
 
 
 class MissingInput(CityclusterError, FileNotFoundError):

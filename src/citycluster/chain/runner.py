@@ -4,16 +4,22 @@ needs when it fails (the step, the cell, the exception, the last lines it printe
 from __future__ import annotations
 
 import os
+import queue
 from pathlib import Path
 from typing import Any
 
 from citycluster.chain.catalog import RUNNER_ENV
 from citycluster.chain.params import RUNNER_SET, ParameterError
-from citycluster.chain.steps import Step, declared_parameters
+from citycluster.chain.steps import Step, declared_parameters, import_source
 from citycluster.errors import CityclusterError
 from citycluster.paths import repo_root
 
 KERNEL = "python3"
+#: Seconds a kernel may take to start and answer (papermill's default).
+START_TIMEOUT = 60
+#: What nbclient passes to every kernel it starts: IPython's history in memory, not in a
+#: sqlite file under $HOME that parallel kernels would share.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
 class StepFailed(CityclusterError, RuntimeError):
@@ -94,8 +100,10 @@ def execute_step(
     *,
     lang: str | None = None,
     progress: bool = False,
+    kernel: Any,
 ) -> Path:
-    """Execute one notebook under papermill with the parameters it declares."""
+    """Execute one notebook under papermill with the parameters it declares, in ``kernel``
+    (started by :func:`start_kernel`; the caller shuts it down)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -113,37 +121,30 @@ def execute_step(
         injected["lang"] = lang
     suffix = f".{lang}" if lang else ""
     executed = executed_dir / f"{step.name}{suffix}.ipynb"
-    previous = os.environ.get(RUNNER_ENV)
-    os.environ[RUNNER_ENV] = "1"  # the kernel inherits it: this run may publish
     try:
         pm.execute_notebook(
             str(notebook),
             str(executed),
             parameters=injected,
             kernel_name=KERNEL,
-            cwd=str(notebook.parent),
             progress_bar=progress,
             log_output=False,
             # papermill rewrites the whole output notebook after every cell by default; the
             # report notebooks carry the inlined Vega bundle, so that was seconds per report.
             # The notebook is still written when the step ends, failed or not.
             request_save_on_cell_execute=False,
-            **_kernel_manager(),
+            km=kernel,  # started in the notebook's folder (papermill's cwd is a process-wide
+                        # chdir, and steps run in threads)
         )
     except PapermillExecutionError as exc:
         raise StepFailed(step.name, failure_summary(step.name, executed, exc), executed) from exc
-    finally:
-        if previous is None:
-            os.environ.pop(RUNNER_ENV, None)
-        else:
-            os.environ[RUNNER_ENV] = previous
     return executed
 
 
-def _kernel_manager() -> dict[str, Any]:
-    """The chain's kernels on Unix sockets in a private folder each, where the platform has them
-    (citycluster.kernel): over TCP, ipykernel 7 warns about unencrypted traffic at every kernel
-    start, which buried the run's own output.
+def new_kernel() -> Any:
+    """A kernel manager for :func:`start_kernel`: on Unix sockets in a private folder, where the
+    platform has them (:mod:`citycluster.kernel`). Over TCP, ipykernel 7 warns about
+    unencrypted traffic at every kernel start, which buried the run's own output.
 
     The manager picks the provisioner itself rather than reading it from the installed
     ``python3`` kernel spec, so a run does not depend on ``python -m citycluster.kernel`` having
@@ -151,7 +152,66 @@ def _kernel_manager() -> dict[str, Any]:
     """
     from citycluster.kernel import IpcKernelManager
 
-    return {"kernel_manager_class": IpcKernelManager}
+    return IpcKernelManager(kernel_name=KERNEL)
+
+
+def start_kernel(km: Any, step: Step) -> None:
+    """Start ``km``'s kernel for ``step``, in its notebook's folder, and run the notebook's
+    import statements in it: the chain does this while the steps before are still running, so
+    that a step's start-up and imports are not on the run's critical path.
+
+    The imports run silently (no output, no execution count, no history): the notebook's own
+    cells then run as in a fresh kernel, and find the modules loaded. An import that fails is
+    left for its cell to report, with the cell's number.
+    """
+    from jupyter_core.utils import run_sync
+
+    notebook = repo_root() / step.notebook
+    run_sync(_start_and_import)(km, notebook.parent, import_source(notebook))
+
+
+async def _start_and_import(km: Any, cwd: Path, imports: str) -> None:
+    # the kernel inherits RUNNER_ENV: this run may publish
+    await km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS,
+                          env={**os.environ, RUNNER_ENV: "1"})
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=START_TIMEOUT)
+        if not imports:
+            return
+        request = client.execute(imports, silent=True, store_history=False)
+        while True:  # the reply, or the kernel's end (killed when the run is stopped)
+            try:
+                reply = await client.get_shell_msg(timeout=1)
+            except queue.Empty:
+                if not await km.is_alive():
+                    raise RuntimeError("the kernel died while importing") from None
+                continue
+            if reply["parent_header"].get("msg_id") == request:
+                return
+    finally:
+        client.stop_channels()
+
+
+def shutdown_kernel(km: Any) -> None:
+    """Shut a kernel from :func:`start_kernel` down, as papermill does its own (gracefully)."""
+    from jupyter_core.utils import run_sync
+
+    async def shutdown() -> None:
+        if await km.is_alive():
+            await km.shutdown_kernel(now=False)  # cleans up after it too
+        else:  # killed (the run was stopped): its socket folder remains
+            await km.cleanup_resources()
+
+    run_sync(shutdown)()
+
+
+def kill_kernel(km: Any) -> None:
+    """End a kernel at once, from any thread: the cell it runs fails, and so its step."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        process.terminate()
 
 
 def kernel_environment(root: Path) -> None:

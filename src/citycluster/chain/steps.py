@@ -102,5 +102,26 @@ def declared_parameters(notebook: Path) -> list[str]:
     return []
 
 
+def import_source(notebook: Path) -> str:
+    """The notebook's top-level import statements, from every code cell, in order.
+
+    They are what a kernel may run before the step's inputs exist, since importing reads
+    nothing the steps write: the chain runs them in a kernel it starts ahead of the step
+    (:func:`citycluster.chain.runner.start_kernel`), and the benchmark's floor is made of them.
+    """
+    import ast
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    statements = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        statements += [ast.get_source_segment(source, node) or ""
+                       for node in ast.parse(source).body
+                       if isinstance(node, ast.Import | ast.ImportFrom)]
+    return "\n".join(statements)
+
+
 def step_label(step: Step, lang: str | None) -> str:
     return step.name + (f" [{lang}]" if lang else "")
