@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,11 +45,23 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def run_cli(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """``python -m citycluster`` on a repository copy, as a user would call it."""
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+def run_cli(root: Path, *args: str, timeout: int = 900,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m citycluster`` on a repository copy, as a user would call it (``env``: more
+    environment variables)."""
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), **(env or {}))
     return subprocess.run([sys.executable, "-m", "citycluster", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def kernel_tmp() -> Iterator[Path]:
+    """A short temporary folder for a run's TMPDIR: each kernel's connection file and socket
+    folder are made in it and removed when the kernel is shut down, so anything left names a
+    kernel not shut down. (Short: a Unix socket's path may not exceed about 100 characters.)"""
+    folder = Path(tempfile.mkdtemp(prefix="cc-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:

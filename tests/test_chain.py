@@ -33,6 +33,10 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
                         "06_report.zh.ipynb"]
     nb = nbformat.read(reports / "executed" / "03_model.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 2000
+    for path in (reports / "executed").glob("*.ipynb"):  # the imports run ahead left no trace
+        counts = [c.execution_count for c in nbformat.read(path, as_version=4).cells
+                  if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1)), (path.name, counts)
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
     assert processed == ["claims.parquet", "cluster_totals.parquet", "coordinates.parquet",
                          "factcheck.parquet", "links.parquet",
@@ -114,8 +118,10 @@ def test_wrong_type_is_refused(chain_repo: Path) -> None:
     assert "bootstrap_reps must be a int" in result.stderr
 
 
-def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path,
-                                                         tmp_path: Path) -> None:
+def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path, tmp_path: Path,
+                                                         kernel_tmp: Path) -> None:
+    """A failing step (its kernel started ahead while the fact-check ran): its summary, nothing
+    published, and every kernel shut down."""
     root = tmp_path / "repo"
     shutil.copytree(chain_repo, root)
     nb_path = root / "notebooks" / "05_figures.ipynb"
@@ -125,9 +131,11 @@ def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path,
     nbformat.write(nb, nb_path)
     before = tree_bytes(root / "reports")
 
-    result = run_cli(root, "run", "--only", "05_figures")
+    result = run_cli(root, "run", "--only", "04_factcheck", "--only", "05_figures", "--force",
+                     env={"TMPDIR": str(kernel_tmp)})
 
     assert result.returncode == 1
+    assert not list(kernel_tmp.iterdir())  # every kernel shut down: no socket folder left
     assert "step 05_figures failed" in result.stderr
     assert f"cell: 4 of {len(nb.cells)}" in result.stderr
     assert "RuntimeError: injected failure" in result.stderr

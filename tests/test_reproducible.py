@@ -54,7 +54,8 @@ def test_an_up_to_date_rerun_touches_nothing(second_run: Path) -> None:
     assert tree_bytes(second_run / "reports") == before
 
 
-def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path) -> None:
+def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path,
+                                               kernel_tmp: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(second_run, root)
     result = run_cli(root, "run", "--only", "04_factcheck", "--force")
@@ -64,9 +65,11 @@ def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path)
     # are skipped; the reports rerun because their footer lists every raw file's hash
     readme = root / "data" / "raw" / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\nA note.\n", encoding="utf-8")
-    result = run_cli(root, "run")
+    result = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
     assert result.returncode == 0, result.stderr
     assert "3 step(s) ran, 4 up to date" in result.stdout
+    # the kernels started ahead for the steps found up to date were shut down
+    assert not list(kernel_tmp.iterdir())
     assert "ran         01_ingest: inputs changed" in result.stdout
     for step in ("02_validate", "03_model", "04_factcheck", "05_figures"):
         assert f"up to date  {step}" in result.stdout
