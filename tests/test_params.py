@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from citycluster.chain import params
 from citycluster.chain.cli import main
 from citycluster.chain.params import ParameterError, load_defaults, merge, parse_assignment
-from citycluster.chain.steps import STEPS, declared_parameters, select_steps
+from citycluster.chain.steps import STEPS, declared_parameters, import_source, select_steps
 from citycluster.paths import repo_root
 
 
@@ -50,6 +50,29 @@ def test_every_notebook_parameter_is_documented() -> None:
         declared = declared_parameters(repo_root() / step.notebook)
         assert declared, f"{step.notebook} has no parameters cell"
         assert set(declared) <= set(defaults) | set(params.RUNNER_SET), step.notebook
+
+
+def test_the_imports_run_ahead_are_each_notebooks_own(tmp_path: Path) -> None:
+    """What a kernel started ahead runs: every top-level import, in order, and nothing else;
+    a cell that is not Python (a magic) is skipped, not an error."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("import nothing"),
+        nbformat.v4.new_code_cell("x: int = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import polars as pl\nfrom citycluster import ingest\n"
+                                  "y = pl.DataFrame()\nif y.is_empty():\n    import json"),
+        nbformat.v4.new_code_cell("%time y\nimport os"),
+        nbformat.v4.new_code_cell("from pathlib import (\n    Path,\n)"),
+    ])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert import_source(path) == ("import polars as pl\nfrom citycluster import ingest\n"
+                                   "from pathlib import (\n    Path,\n)")
+    for step in STEPS:  # every notebook of the chain imports something, and only that
+        source = import_source(repo_root() / step.notebook)
+        assert source and all(line.startswith(("import ", "from ", "    ", ")"))
+                              for line in source.splitlines()), (step.name, source)
 
 
 def test_step_selection() -> None:

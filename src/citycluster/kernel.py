@@ -33,6 +33,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import List
 
 #: The provisioner's entry point (group ``jupyter_client.kernel_provisioners``, pyproject.toml).
 PROVISIONER = "citycluster-ipc"
@@ -81,6 +82,15 @@ class IpcKernelManager(AsyncKernelManager):
     """A kernel manager that always uses :class:`IpcProvisioner`, whatever the kernel spec
     names: the chain's kernels are on local sockets even where the spec has not been
     installed (or was replaced by reinstalling ipykernel)."""
+
+    #: Every client made for this kernel: whoever shuts it down closes those left open (nbclient
+    #: leaves its client open when the kernel manager is not its own).
+    clients: List[Any] = List()
+
+    def client(self, **kwargs: Any) -> Any:
+        client = super().client(**kwargs)
+        self.clients.append(client)
+        return client
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None:  # set on the first start, kept across restarts

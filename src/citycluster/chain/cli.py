@@ -44,19 +44,15 @@ class Stopped(KeyboardInterrupt):
         name = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else signal.Signals(signum).name
         super().__init__(f"stopped by {name}")
 
-    def __reduce__(self) -> tuple[type[Stopped], tuple[int]]:
-        # a forked step process sends its exception back pickled: rebuilt from the signal
-        return (Stopped, (self.signum,))
-
 
 def _stop(signum: int, frame: object) -> None:
     """Ctrl-C, or a batch system's or CI runner's SIGTERM (a time limit, a cancelled job), stops
-    a run the same way: the kernels are shut down, the reports are not published, and the run's
-    record says it failed and why, instead of being left at "running".
+    a run the same way: the kernels are ended (the cells they run fail in their worker threads),
+    the reports are not published, and the run's record says it failed and why, instead of
+    being left at "running".
 
-    The cell nbclient was waiting on is cut short, and asyncio would log its unretrieved
-    exception, with a traceback, when the task is collected; the run is being stopped on
-    purpose, so that log is silenced."""
+    asyncio may log the cut-short cells' unretrieved exceptions, with a traceback, when their
+    tasks are collected; the run is being stopped on purpose, so that log is silenced."""
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     raise Stopped(signum)
 

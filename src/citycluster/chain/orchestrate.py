@@ -2,7 +2,9 @@
 
 Steps that read nothing the others write (the model and the fact-check; the figures and each
 language's report, as :data:`catalog.FLOWS` declares them) form a wave and run at the same
-time, up to ``jobs`` kernels at once, each in its own process.
+time, up to ``jobs`` at once. While fewer than ``jobs`` are busy, the kernel of the next
+execution in the plan starts ahead and imports what its notebook imports (:class:`_Ahead`,
+:mod:`citycluster.chain.workers`).
 
 A run executes the requested steps against a staging copy of ``reports/``; only when every
 requested step succeeds are the executed notebooks and the reports published (an atomic folder
@@ -262,37 +264,38 @@ def _run_chain(
                 echo(f"{item.n} {item.label} done in {took:.1f} s")
                 _record_timings(build, result, params)
                 done.append((item.label, item.key, item.step, item.lang))
+
+        # Executed notebooks of steps not run this time stay; those run now replace theirs.
+        published_executed = stage / "executed"
+        published_executed.mkdir(exist_ok=True)
+        current = {f"{s.name}.{code}.ipynb" if s.per_language else f"{s.name}.ipynb"
+                   for s in STEPS for code in params["report_languages"]}
+        for old in published_executed.glob("*.ipynb"):
+            if old.name not in current:  # a renamed or removed step, or a dropped language
+                old.unlink()
+        for nb in executed_dir.glob("*.ipynb"):
+            shutil.copy2(nb, published_executed / nb.name)
+        shutil.copy2(build / "run.json", stage / "run.json")
+        for step in dict.fromkeys(step for _, _, step, _ in done):
+            if step.hooks:
+                hooks = importlib.import_module(step.hooks)
+                if hasattr(hooks, "finish"):
+                    hooks.finish(HookContext(params, stage, None, result.timings))
+        swap_directory(stage, reports)
+        # Only now, with the outputs published, may the cache say these steps are done.
+        final = _dirs(params, root, reports)
+        for label, key, step, lang in done:
+            cache.put(label, key, planner.outputs(step, lang, final))
+        cache.save()
+        unforced = copy.copy(planner)  # --force is about this run only; the code digest stands
+        unforced.force = False
+        result.stale = _left_out_of_date(unforced, steps, params, final)
     except BaseException:
         ahead.stop()
         raise
     finally:
-        ahead.close()  # each kernel shuts down once its step has answered; wait for the last
-
-    # Executed notebooks of steps not run this time stay; those run now replace theirs.
-    published_executed = stage / "executed"
-    published_executed.mkdir(exist_ok=True)
-    current = {f"{s.name}.{code}.ipynb" if s.per_language else f"{s.name}.ipynb"
-               for s in STEPS for code in params["report_languages"]}
-    for old in published_executed.glob("*.ipynb"):
-        if old.name not in current:  # a renamed or removed step, or a dropped language
-            old.unlink()
-    for nb in executed_dir.glob("*.ipynb"):
-        shutil.copy2(nb, published_executed / nb.name)
-    shutil.copy2(build / "run.json", stage / "run.json")
-    for step in dict.fromkeys(step for _, _, step, _ in done):
-        if step.hooks:
-            hooks = importlib.import_module(step.hooks)
-            if hasattr(hooks, "finish"):
-                hooks.finish(HookContext(params, stage, None, result.timings))
-    swap_directory(stage, reports)
-    # Only now, with the outputs published, may the cache say these steps are done.
-    final = _dirs(params, root, reports)
-    for label, key, step, lang in done:
-        cache.put(label, key, planner.outputs(step, lang, final))
-    cache.save()
-    unforced = copy.copy(planner)  # --force is about this run only; the code digest stands
-    unforced.force = False
-    result.stale = _left_out_of_date(unforced, steps, params, final)
+        # each kernel shut down once its step had answered, the last ones while publishing
+        ahead.close()
     return result
 
 
@@ -305,6 +308,12 @@ def waves(plan: Sequence[tuple[Step, str | None]]) -> list[list[tuple[Step, str 
         else:
             out.append([item])
     return out
+
+
+def _load_papermill() -> None:
+    """Import papermill (about 1.5 s) in this thread while the first kernels start, rather
+    than in the first worker thread, where it waited for nothing else."""
+    import papermill  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -322,10 +331,10 @@ class _Execution:
 
 class _Ahead:
     """The run's step workers (:class:`workers.StepWorker`): up to ``jobs`` executing at once,
-    and, while fewer than ``jobs`` are busy (executing, or starting their kernel), one more
-    started ahead for the next execution in the plan, so that its kernel starts and imports on
-    a core the steps running now leave idle. At most :data:`AHEAD` wait with their kernel
-    ready. With ``jobs=1`` nothing starts ahead: one kernel at a time."""
+    and, while fewer than ``jobs`` are busy (executing, or starting their kernel), workers
+    started ahead for the next executions in the plan, so that their kernels start and import
+    on a core the steps running now leave idle. At most :data:`AHEAD` wait with their kernel
+    ready. With ``jobs=1`` nothing starts ahead."""
 
     def __init__(self, plan: Sequence[tuple[Step, str | None]], executed_dir: Path,
                  jobs: int) -> None:
@@ -338,7 +347,8 @@ class _Ahead:
 
     def _start(self, step: Step, lang: str | None) -> StepWorker:
         worker = StepWorker(step, lang, self.executed_dir, self.inbox)
-        self.all.append(worker)
+        self.all.append(worker)  # first, so that a stop now cannot miss it
+        worker.start()
         return worker
 
     def _fill(self) -> None:
@@ -360,35 +370,45 @@ class _Ahead:
         """The execution is not needed (up to date): a worker started for it ends."""
         worker = self._dequeue(step, lang)
         if worker is not None:
-            worker.cancel()
+            worker.stop()
 
     def run(self, todo: list[_Execution], params: dict[str, Any],
             progress: bool) -> Iterator[tuple[_Execution, tuple[Path, float]]]:
-        """Execute a wave, ``jobs`` at a time, yielding each execution as it ends. The first
-        failure is raised once the executions already going have ended, so no kernel is left
-        running."""
+        """Execute a wave, ``jobs`` at a time, yielding each execution as it ends, with the
+        seconds since it was told to go (its kernel's start too, when that was not done
+        ahead). The first failure is raised once the executions already going have ended."""
         pending = list(todo)
         failure: BaseException | None = None
         while pending or self.going:
             while pending and failure is None and len(self.going) < self.jobs:
                 item = pending.pop(0)
-                worker = (self._dequeue(item.step, item.lang)
-                          or self._start(item.step, item.lang))
+                worker = self._dequeue(item.step, item.lang)
+                if worker is None or not worker.alive:  # none ahead, or its start failed
+                    worker = self._start(item.step, item.lang)
                 worker.go(params, progress)
                 self.going[worker] = item
             if not self.going:
                 break
             if failure is None:
                 self._fill()
+            _load_papermill()
             worker, message = self.inbox.get()
             if message == READY:
                 worker.ready = True
+                continue
+            if worker not in self.going:
+                # a worker ahead whose kernel failed to start: its turn starts another, which
+                # fails again, where it can be reported as that step's failure, or succeeds
+                key = (worker.step.name, worker.lang)
+                if self.waiting.get(key) is worker:
+                    del self.waiting[key]
                 continue
             item = self.going.pop(worker)
             if isinstance(message, BaseException):
                 failure = failure or message
             elif failure is None:
-                yield item, message
+                assert worker.went is not None
+                yield item, (message, time.perf_counter() - worker.went)
         if failure is not None:
             raise failure
 
@@ -398,10 +418,10 @@ class _Ahead:
             worker.stop()
 
     def close(self) -> None:
-        """Workers started ahead for executions that never came are cancelled; then every
-        worker is waited for, its kernel shut down."""
+        """Workers started ahead for executions that never came are stopped; then every worker
+        is waited for, its kernel shut down."""
         for worker in self.waiting.values():
-            worker.cancel()
+            worker.stop()
         for worker in self.all:
             worker.join()
         self.all, self.waiting, self.going = [], {}, {}

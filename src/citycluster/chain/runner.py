@@ -3,8 +3,11 @@ needs when it fails (the step, the cell, the exception, the last lines it printe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +33,6 @@ class StepFailed(CityclusterError, RuntimeError):
         self.step = step
         self.summary = summary
         self.executed = executed
-
-    def __reduce__(self) -> tuple[type, tuple[str, str, Path]]:
-        """Pickled whole, so a failure in a step run in another process arrives intact."""
-        return (StepFailed, (self.step, self.summary, self.executed))
 
 
 def failure_summary(step: str, executed: Path, exc: Exception) -> str:
@@ -155,22 +154,26 @@ def new_kernel() -> Any:
     return IpcKernelManager(kernel_name=KERNEL)
 
 
-def start_kernel(km: Any, step: Step) -> None:
+def start_kernel(km: Any, step: Step, stopping: threading.Event) -> None:
     """Start ``km``'s kernel for ``step``, in its notebook's folder, and run the notebook's
     import statements in it: the chain does this while the steps before are still running, so
     that a step's start-up and imports are not on the run's critical path.
 
     The imports run silently (no output, no execution count, no history): the notebook's own
     cells then run as in a fresh kernel, and find the modules loaded. An import that fails is
-    left for its cell to report, with the cell's number.
+    left for its cell to report, with the cell's number. Once ``stopping`` is set it returns
+    as soon as it can (the kernel is not needed, or the run is being stopped).
     """
     from jupyter_core.utils import run_sync
 
     notebook = repo_root() / step.notebook
-    run_sync(_start_and_import)(km, notebook.parent, import_source(notebook))
+    run_sync(_start_and_import)(km, notebook.parent, import_source(notebook), stopping)
 
 
-async def _start_and_import(km: Any, cwd: Path, imports: str) -> None:
+async def _start_and_import(km: Any, cwd: Path, imports: str,
+                            stopping: threading.Event) -> None:
+    if stopping.is_set():
+        return
     # the kernel inherits RUNNER_ENV: this run may publish
     await km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS,
                           env={**os.environ, RUNNER_ENV: "1"})
@@ -178,12 +181,12 @@ async def _start_and_import(km: Any, cwd: Path, imports: str) -> None:
     client.start_channels()
     try:
         await client.wait_for_ready(timeout=START_TIMEOUT)
-        if not imports:
+        if not imports or stopping.is_set():
             return
         request = client.execute(imports, silent=True, store_history=False)
-        while True:  # the reply, or the kernel's end (killed when the run is stopped)
+        while not stopping.is_set():  # the reply, or the kernel's end (killed on a stop)
             try:
-                reply = await client.get_shell_msg(timeout=1)
+                reply = await client.get_shell_msg(timeout=0.5)
             except queue.Empty:
                 if not await km.is_alive():
                     raise RuntimeError("the kernel died while importing") from None
@@ -195,23 +198,33 @@ async def _start_and_import(km: Any, cwd: Path, imports: str) -> None:
 
 
 def shutdown_kernel(km: Any) -> None:
-    """Shut a kernel from :func:`start_kernel` down, as papermill does its own (gracefully)."""
-    from jupyter_core.utils import run_sync
+    """Shut a kernel from :func:`start_kernel` down, as papermill does its own (gracefully),
+    with the clients that talked to it (papermill leaves its own open: the kernel is not its),
+    and close this thread's event loop."""
+    from jupyter_core.utils import ensure_event_loop, run_sync
 
     async def shutdown() -> None:
+        for client in km.clients:
+            if client.channels_running:
+                client.stop_channels()
         if await km.is_alive():
             await km.shutdown_kernel(now=False)  # cleans up after it too
-        else:  # killed (the run was stopped): its socket folder remains
+        else:  # killed (not needed, or the run was stopped): its socket folder remains
             await km.cleanup_resources()
 
-    run_sync(shutdown)()
+    try:
+        run_sync(shutdown)()
+    finally:
+        ensure_event_loop().close()
 
 
 def kill_kernel(km: Any) -> None:
-    """End a kernel at once, from any thread: the cell it runs fails, and so its step."""
+    """End a kernel and anything it started at once, from any thread: the cell it runs fails,
+    and so its step. (Kernels lead a process group of their own.)"""
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if process is not None and process.poll() is None:
-        process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def kernel_environment(root: Path) -> None:

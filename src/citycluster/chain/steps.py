@@ -117,9 +117,12 @@ def import_source(notebook: Path) -> str:
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:  # IPython magics, or a mistake its own cell will report
+            continue
         statements += [ast.get_source_segment(source, node) or ""
-                       for node in ast.parse(source).body
-                       if isinstance(node, ast.Import | ast.ImportFrom)]
+                       for node in body if isinstance(node, ast.Import | ast.ImportFrom)]
     return "\n".join(statements)
 
 

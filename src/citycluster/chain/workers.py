@@ -39,58 +39,63 @@ Message = tuple["StepWorker", Any]
 
 
 class StepWorker:
-    """One execution of ``step`` (in ``lang``): a thread that starts its kernel and imports at
-    once, and runs the notebook on :meth:`go`. What it has to say goes to ``inbox``."""
+    """One execution of ``step`` (in ``lang``): a thread that starts its kernel and imports
+    (once :meth:`start` is called), and runs the notebook on :meth:`go`. What it has to say
+    goes to ``inbox``."""
 
     def __init__(self, step: Step, lang: str | None, executed_dir: Path,
                  inbox: queue.SimpleQueue[Message]) -> None:
         self.step, self.lang, self.executed_dir, self.inbox = step, lang, executed_dir, inbox
         self.ready = False  # its kernel has started and imported
+        self.went: float | None = None  # when it was told to go (perf_counter)
         self._orders: queue.SimpleQueue[tuple[dict[str, Any], bool] | None] = \
             queue.SimpleQueue()
         self._kernel: Any = new_kernel()
-        self._stopping = False
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True,
                                         name=f"citycluster {step.name} {lang or ''}".rstrip())
+
+    def start(self) -> None:
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def go(self, params: dict[str, Any], progress: bool) -> None:
         """Run the notebook now (or as soon as its kernel is ready), with these parameters."""
+        self.went = time.perf_counter()
         self._orders.put((params, progress))
 
-    def cancel(self) -> None:
-        """Not needed after all: the worker shuts its kernel down and ends."""
-        self._orders.put(None)
-
     def stop(self) -> None:
-        """Stop whatever it is doing (a signal, or another step's failure): its kernel is
-        killed, which ends the cell it runs, and the worker ends."""
-        self._stopping = True
+        """Not needed, or the run is being stopped: whatever it is doing ends (its kernel is
+        killed, which fails the cell it runs) and so does the worker, saying nothing more."""
+        self._stopping.set()
         self._orders.put(None)
         kill_kernel(self._kernel)
 
     def join(self) -> None:
         """Wait for the worker to end, its kernel shut down."""
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
     def _serve(self) -> None:
         outcome: Any = None
         try:
-            start_kernel(self._kernel, self.step)
-            if self._stopping:  # stopped while its kernel was starting
+            start_kernel(self._kernel, self.step, self._stopping)
+            if self._stopping.is_set():
                 return
             self.inbox.put((self, READY))
             order = self._orders.get()
             if order is None:
                 return
             params, progress = order
-            start = time.perf_counter()
             executed = execute_step(self.step, params, self.executed_dir, lang=self.lang,
                                     progress=progress, kernel=self._kernel)
-            outcome = (executed, time.perf_counter() - start)
+            outcome = executed
         except BaseException as exc:  # every failure goes back to the chain
             outcome = exc
         finally:
-            if outcome is not None:
+            if outcome is not None and not self._stopping.is_set():
                 self.inbox.put((self, outcome))
             shutdown_kernel(self._kernel)
