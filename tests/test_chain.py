@@ -322,3 +322,34 @@ def test_a_partial_run_lists_what_it_left_out_of_date(chain_repo: Path, tmp_path
     assert result.returncode == 0, result.stderr
     assert "now out of date" in result.stdout and "06_report [en] (" in result.stdout
     assert "(out of date: see above)" in result.stdout
+
+
+def test_a_kernel_whose_imports_printed_is_started_afresh(tmp_path: Path) -> None:
+    """A kernel started ahead keeps its imports only if they printed nothing: a warning at
+    import must reach the executed notebook from the notebook's own cell, so the kernel is
+    restarted and has imported nothing; a quiet import stays loaded."""
+    import threading
+
+    from jupyter_core.utils import run_sync
+
+    from citycluster.chain import runner
+
+    async def names(km: object) -> str:
+        client = km.client()  # type: ignore[attr-defined]
+        client.start_channels()
+        seen: list[str] = []
+        await client.wait_for_ready(timeout=60)
+        await client.execute_interactive(
+            "print(sorted(n for n in ('json', 'warnings') if n in globals()))",
+            output_hook=lambda m: seen.append(m["content"].get("text", "")))
+        client.stop_channels()
+        return "".join(seen).strip()
+
+    loud = "import json\nimport warnings\nwarnings.warn('a warning at import')"
+    for imports, kept in ((loud, "[]"), ("import json\nimport warnings", "['json', 'warnings']")):
+        km = runner.new_kernel()
+        try:
+            run_sync(runner._start_and_import)(km, tmp_path, imports, threading.Event())
+            assert run_sync(names)(km) == kept
+        finally:
+            runner.shutdown_kernel(km)

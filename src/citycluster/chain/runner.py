@@ -159,9 +159,10 @@ def start_kernel(km: Any, step: Step, stopping: threading.Event) -> None:
     import statements in it: the chain does this while the steps before are still running, so
     that a step's start-up and imports are not on the run's critical path.
 
-    The imports run silently (no output, no execution count, no history): the notebook's own
-    cells then run as in a fresh kernel, and find the modules loaded. An import that fails is
-    left for its cell to report, with the cell's number. Once ``stopping`` is set it returns
+    The imports run silently (no execution count, no history): the notebook's own cells then
+    run as in a fresh kernel, and find the modules loaded. If importing printed anything (a
+    warning, a failed import), the kernel is restarted, so that the notebook's own cell prints
+    it into the executed notebook, with the cell's number. Once ``stopping`` is set it returns
     as soon as it can (the kernel is not needed, or the run is being stopped).
     """
     from jupyter_core.utils import run_sync
@@ -192,9 +193,32 @@ async def _start_and_import(km: Any, cwd: Path, imports: str,
                     raise RuntimeError("the kernel died while importing") from None
                 continue
             if reply["parent_header"].get("msg_id") == request:
-                return
+                break
+        if not stopping.is_set() and await _printed(client, request):
+            # an import printed something (a warning, an error): the executed notebook must
+            # show it in its own cell, so the notebook gets a kernel that has imported nothing
+            await km.restart_kernel(now=True)
+            await client.wait_for_ready(timeout=START_TIMEOUT)
     finally:
         client.stop_channels()
+
+
+async def _printed(client: Any, request: str) -> bool:
+    """Did the request put out anything (a stream, a display, an error) before going idle?
+    Not knowing counts as yes."""
+    printed = False
+    while True:
+        try:
+            message = await client.get_iopub_msg(timeout=START_TIMEOUT)
+        except queue.Empty:
+            return True
+        if message["parent_header"].get("msg_id") != request:
+            continue
+        kind = message["msg_type"]
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            printed = True
+        elif kind == "status" and message["content"]["execution_state"] == "idle":
+            return printed
 
 
 def shutdown_kernel(km: Any) -> None:
