@@ -116,9 +116,10 @@ def test_a_terminated_run_stops_like_ctrl_c_and_records_why(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_path: Path,
+                                                        kernel_tmp: Path,
                                                         sig: signal.Signals) -> None:
     root = copy_repo(tmp_path / "repo")
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp))
     with subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True) as proc:
@@ -135,8 +136,12 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_pa
     # the run's record says it did not end well: failed when it could say so, else "running"
     outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
     assert outcome["status"] == ("failed" if sig == signal.SIGINT else "running"), outcome
-    result = run_cli(root, "run")
+    if sig == signal.SIGKILL:  # it could not clean up: its kernels' folders are there
+        assert list(kernel_tmp.glob("citycluster-kernel-*"))
+    result = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert_same_results(chain_repo, root)
     outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
     assert outcome["status"] == "ok" and outcome["steps"][-1] == "06_report"
+    # the next run removed what a run killed outright left, and left nothing of its own
+    assert not list(kernel_tmp.iterdir())

@@ -40,6 +40,9 @@ PROVISIONER = "citycluster-ipc"
 ENTRY_POINT_GROUP = "jupyter_client.kernel_provisioners"
 #: The kernel spec the notebooks name in their metadata.
 KERNEL_NAME = "python3"
+#: A kernel's socket folder in the temporary folder: this prefix, then the pid of the process
+#: that started the kernel (``citycluster-kernel-<pid>-<random>``).
+SOCKET_DIR_PREFIX = "citycluster-kernel-"
 
 
 def ipc_available() -> bool:
@@ -56,9 +59,11 @@ class IpcProvisioner(LocalProvisioner):
         km = self.parent
         if km is not None and ipc_available():
             if self.socket_dir is None:  # a restart keeps the folder, and the socket names
-                self.socket_dir = tempfile.mkdtemp(prefix="citycluster-kernel-")
+                self.socket_dir = tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-")
             km.transport = "ipc"
             km.ip = os.path.join(self.socket_dir, "kernel")
+            if not km.connection_file:  # a kernel manager of its own (the chain's): all in one
+                km.connection_file = os.path.join(self.socket_dir, "connection.json")
             km.cache_ports = False  # TCP port caching means nothing for a socket path
         return await super().pre_launch(**kwargs)
 
@@ -76,6 +81,32 @@ class IpcProvisioner(LocalProvisioner):
     async def load_provisioner_info(self, provisioner_info: dict) -> None:
         await super().load_provisioner_info(provisioner_info)
         self.socket_dir = provisioner_info.get("socket_dir")
+
+
+def remove_orphaned_socket_dirs(folder: str | None = None) -> list[str]:
+    """Remove the socket folders of kernels whose starting process has died without cleaning
+    up (a run killed outright, SIGKILL or out of memory: it cannot), so that they do not pile up
+    in the temporary folder; their kernels end by themselves when their parent goes. Returns
+    what it removed. A folder whose process lives, or whose name carries no pid, is left."""
+    base = folder or tempfile.gettempdir()
+    removed = []
+    for name in os.listdir(base):
+        pid = name.removeprefix(SOCKET_DIR_PREFIX).split("-", 1)[0]
+        if not name.startswith(SOCKET_DIR_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        removed.append(os.path.join(base, name))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class IpcKernelManager(AsyncKernelManager):

@@ -44,6 +44,7 @@ from citycluster.chain.runner import kernel_environment
 from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
 from citycluster.chain.workers import READY, Message, StepWorker
 from citycluster.errors import CityclusterError
+from citycluster.kernel import remove_orphaned_socket_dirs
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
@@ -344,6 +345,7 @@ class _Ahead:
         self.waiting: dict[tuple[str, str | None], StepWorker] = {}
         self.going: dict[StepWorker, _Execution] = {}
         self.all: list[StepWorker] = []
+        remove_orphaned_socket_dirs()  # left by a run killed outright (it could not clean up)
 
     def _start(self, step: Step, lang: str | None) -> StepWorker:
         worker = StepWorker(step, lang, self.executed_dir, self.inbox)
