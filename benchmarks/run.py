@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median_low
 from typing import Any
 
 import nbformat
@@ -224,13 +225,13 @@ def main() -> None:
             root = copy_repo(Path(tmp) / f"cold{i}")
             took, peak, _ = run_cli(root, "run")
             colds.append((took, peak, root))
-        colds.sort(key=lambda c: c[0])
-        results["cold_s"], _, cold_root = colds[len(colds) // 2]
         results["cold_runs_s"] = [c[0] for c in colds]
+        results["cold_s"] = median_low(results["cold_runs_s"])
+        cold_root = next(root for took, _, root in colds if took == results["cold_s"])
         results["peak_gb"] = max(c[1] for c in colds) / 1e9
         print(f"(b) floor: import-only notebooks, {args.repeat} times ...", flush=True)
-        floors = sorted(floor(cold_root, ["zh", "en"]) for _ in range(args.repeat))
-        results["floor_s"], results["floor_runs_s"] = floors[len(floors) // 2], floors
+        results["floor_runs_s"] = [floor(cold_root, ["zh", "en"]) for _ in range(args.repeat)]
+        results["floor_s"] = median_low(results["floor_runs_s"])
         results["floor_ratio"] = results["cold_s"] / results["floor_s"]
         serial_root = copy_repo(Path(tmp) / "serial")
         results["cold_serial_s"], _, _ = run_cli(serial_root, "run", "--jobs", "1")
@@ -252,10 +253,8 @@ def main() -> None:
                                     str(scale_params(scale_root)))
             scales.append(took)
             scale_peak = max(scale_peak, peak)
-        bases.sort()
-        scales.sort()
-        results["base3_s"], results["base3_runs_s"] = bases[len(bases) // 2], bases
-        results["scale3_s"], results["scale3_runs_s"] = scales[len(scales) // 2], scales
+        results["base3_s"], results["base3_runs_s"] = median_low(bases), bases
+        results["scale3_s"], results["scale3_runs_s"] = median_low(scales), scales
         results["scale_peak_gb"] = scale_peak / 1e9
         results["scale_ratio"] = results["scale3_s"] / results["base3_s"]
         timings = json.loads((cold_root / "build" / "run.json").read_text())["timings_s"]

@@ -5,7 +5,7 @@ floor), and they read nothing the earlier steps write. So the chain starts a
 :class:`StepWorker` for a step while the steps before it are still running: the worker starts
 the step's kernel and runs its imports at once (:func:`runner.start_kernel`), says it is ready,
 and waits. When the step's turn comes the chain either tells it to go, with the run's
-parameters, or cancels it (the step turned out to be up to date). The worker answers with the
+parameters, or stops it (the step turned out to be up to date). The worker answers with the
 executed notebook, or the exception, and only then shuts its kernel down, off the run's
 critical path.
 
