@@ -297,34 +297,47 @@ def published_comparison(table: pl.DataFrame, reference: pl.DataFrame,
         pl.DataFrame(published), how="cross")
 
 
-def _rhs_variable(fit: Fit) -> str | None:
-    """The single data column a model's regressors are built from, if there is exactly one."""
+def _key_variable(fit: Fit) -> str | None:
+    """The single data column the key term is built from (``pop_share``, ``population`` in
+    ``np.log(population)``), if there is exactly one."""
     import re
 
-    rhs = fit.spec.formula.split("~", 1)[1]
-    used = {c for c in fit.data.columns if re.search(rf"\b{re.escape(c)}\b", rhs)}
+    used = {c for c in fit.data.columns if re.search(rf"\b{re.escape(c)}\b", fit.key_term)}
     return used.pop() if len(used) == 1 else None
 
 
 def predictions(fit: Fit, points: int = 60) -> pl.DataFrame | None:
-    """The fitted line and its 95% confidence band over the observed range, for the charts.
+    """The fitted line and its 95% confidence band along the key term, for the charts.
 
-    Uses the fit's robust covariance. A response written as ``np.log(y)`` is transformed back
-    with exp, so the band is in the data's own units (for a log fit, the median curve). Models
-    with more than one regressor variable have no single line to draw and return None.
+    The key variable runs over its observed range; every other column of the design (a
+    membership dummy, fixed effects) is held at its sample mean, so the line is the model's
+    prediction for the sample's own mix of clusters or provinces, and it passes through the
+    sample's means. Uses the fit's robust covariance. A response written as ``np.log(y)`` is
+    transformed back with exp, so the band is in the data's own units (for a log fit, the
+    median curve). A key term built from more than one column has no line to draw: None.
     """
-    var = _rhs_variable(fit)
+    import patsy
+
+    var = _key_variable(fit)
     if var is None:
         return None
     x = fit.data[var].astype(float)
-    log_x = fit.spec.family == "scaling" and x.min() > 0
+    log_x = "np.log(" in fit.key_term and x.min() > 0
     grid = (np.geomspace(x.min(), x.max(), points) if log_x
             else np.linspace(x.min(), x.max(), points))
-    frame = fit.result.get_prediction(pd.DataFrame({var: grid})).summary_frame(alpha=0.05)
+    design = fit.result.model.data.model_spec  # patsy's DesignInfo of the fitted formula
+    exog = np.asarray(fit.result.model.exog)
+    frame = fit.data.iloc[[0] * points].reset_index(drop=True).assign(**{var: grid})
+    (on_grid,) = patsy.build_design_matrices([design], frame)
+    rows = np.tile(exog.mean(axis=0), (points, 1))
+    key_cols = [i for i, name in enumerate(design.column_names)
+                if name == fit.key_term or var in name]
+    rows[:, key_cols] = np.asarray(on_grid)[:, key_cols]
+    pred = fit.result.get_prediction(rows, transform=False).summary_frame(alpha=0.05)
     lhs = fit.spec.formula.split("~")[0].strip()
     back = np.exp if lhs.startswith("np.log(") else (lambda v: v)
     return pl.DataFrame({
         "model": fit.spec.name, "x_var": var, "x": grid,
-        "fit": back(frame["mean"].to_numpy()), "low": back(frame["mean_ci_lower"].to_numpy()),
-        "high": back(frame["mean_ci_upper"].to_numpy()),
+        "fit": back(pred["mean"].to_numpy()), "low": back(pred["mean_ci_lower"].to_numpy()),
+        "high": back(pred["mean_ci_upper"].to_numpy()),
     })

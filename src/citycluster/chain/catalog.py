@@ -81,12 +81,14 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals",
                       "place_names"),
                      ("factcheck", "factcheck_csv")),
-    "05_figures": (("shares", "model_predictions", "claims", "reference", "factcheck", "links",
-                    "place_names", "membership", "coordinates", "cluster_totals"),
+    "05_figures": (("shares", "models", "model_predictions", "model_influence",
+                    "model_comparison", "claims", "reference", "factcheck", "links",
+                    "paragraphs", "place_names", "membership", "coordinates", "cluster_totals"),
                    ("figures",)),
     # the footer shows the raw files' hashes, so they are read too
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
-                   "model_tests", "factcheck", "model_comparison", "cluster_totals",
+                   "model_influence", "model_tests", "factcheck", "model_comparison",
+                   "paragraphs", "cluster_totals",
                    "validation_summary", "place_names", "membership", "coordinates", "raw"),
                   ("report",)),
 }

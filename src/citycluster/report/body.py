@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.report import charts, chinamap, findings, html, modelsection, render
+from citycluster.report import charts, chinamap, findings, html, render, results
 from citycluster.report.voice import Voice
 
 Tables = Mapping[str, pl.DataFrame]
@@ -30,8 +30,7 @@ class Tolerances:
 
 def findings_section(tables: Tables, v: Voice) -> str:
     """What holds and what does not, first."""
-    return findings.section(tables["factcheck"], tables["cluster_totals"], tables["models"],
-                            tables["claims"], v)
+    return findings.section(dict(tables), v)
 
 
 def cluster_map_figure(tables: Tables, v: Voice) -> str:
@@ -41,40 +40,30 @@ def cluster_map_figure(tables: Tables, v: Voice) -> str:
 
 
 def claims_section(tables: Tables, v: Voice) -> str:
-    """The ledger of the article's figures, each as printed and as normalised."""
-    claims, shares = tables["claims"], tables["shares"]
-    big5 = shares.filter(pl.col("entity_id") == "cn_big5", pl.col("origin") == "article").row(
-        0, named=True)
-    rows = claims.sort("claim_id").select(
-        "claim_id", "paragraph", v.name_of("entity_id"),
-        pl.col("metric").map_elements(v.label, return_dtype=pl.String), "printed",
-        pl.struct("value_base", "base_unit").map_elements(
-            lambda r: v.quantity(r["value_base"], r["base_unit"]),
-            return_dtype=pl.String).alias("value"),
-        pl.col("qualifier").map_elements(v.label, return_dtype=pl.String),
-        pl.col("year").cast(pl.String))
-    return html.section("claims", v.t("claims_title"), [
+    """The ledger of the article's figures, each as printed, as normalised and as judged."""
+    claims = tables["claims"]
+    return html.ledger_section(claims, tables["factcheck"], v, [
         v.t("claims_intro", n_claims=claims.height, n_paragraphs=claims["paragraph"].n_unique(),
-            n_entities=claims["entity_id"].n_unique(), n_units=claims["unit"].n_unique()),
-        v.t("claims_share", pop=v.pct(big5["pop_share"], 0), gdp=v.pct(big5["gdp_share"], 0)),
-    ], html.table(rows, [v.t(k) for k in ("table_id", "table_para", "table_entity",
-                                          "table_metric", "table_printed", "table_value",
-                                          "table_qualifier", "table_year")]))
+            n_entities=claims["entity_id"].n_unique(), n_units=claims["unit"].n_unique())])
 
 
 def data_section(tables: Tables, v: Voice) -> str:
-    """Where the reference figures come from, by kind of source and file."""
+    """Where the reference figures come from: one row per table, one column per kind of
+    source (a count of figures in each)."""
     reference, checks = tables["reference"], tables["factcheck"]
     given = checks.filter(pl.col("verdict") != "unverifiable")
+    kinds = [k for k, _ in html.counts_of(reference, "source_kind")]
     by_file = (reference.group_by("source_file", "source_kind").len()
-               .sort("source_file", "source_kind")
-               .with_columns(pl.col("source_kind").map_elements(v.label,
-                                                                return_dtype=pl.String)))
+               .pivot(on="source_kind", index="source_file", values="len", sort_columns=False)
+               .select("source_file", *kinds).sort("source_file")
+               .with_columns(pl.col("source_file").str.replace(r"^.*/", ""),
+                             pl.col(kinds).fill_null(0)))
     return html.section("data", v.t("data_title"), [
         v.t("data_intro", n_ref=reference.height, n_files=reference["source_file"].n_unique(),
             mix=html.mix_text(html.counts_of(reference, "source_kind"), v)),
         v.t("data_weak", n_weak=int(given["weak_basis"].sum()), n_verdicts=given.height),
-    ], html.table(by_file, [v.t("table_file"), v.t("table_conf"), v.t("table_rows")]))
+    ], html.table(by_file, [v.t("table_file"), *(v.label(k) for k in kinds)]),
+        caption=v.t("data_table"))
 
 
 def validation_section(tables: Tables, v: Voice) -> str:
@@ -96,9 +85,8 @@ def validation_section(tables: Tables, v: Voice) -> str:
 
 
 def models_section(tables: Tables, v: Voice) -> str:
-    """Each model in a sentence with its interval, and the table of key terms."""
-    return modelsection.section(tables["models"], tables["model_tests"],
-                                tables["model_comparison"], tables["cluster_totals"], v)
+    """The results as questions, each answered with its interval, its figure and its limits."""
+    return results.section(dict(tables), v)
 
 
 def _figures(tables: Tables, v: Voice, pairs: list[tuple[str, str]]) -> str:
@@ -109,11 +97,20 @@ def _figures(tables: Tables, v: Voice, pairs: list[tuple[str, str]]) -> str:
     return "".join(out)
 
 
-def model_figures(tables: Tables, v: Voice) -> str:
-    """The share scatter, the premium bars and the provincial scaling plot."""
-    return _figures(tables, v, [("share_scatter", "figure_share"),
-                                ("premium_bars", "figure_premium"),
-                                ("scaling_scatter", "figure_scaling")])
+def trend_sentences(models: pl.DataFrame, v: Voice) -> list[str]:
+    """Each growth case's compound rate between its two dated figures, with the bound its
+    printed wording allows."""
+    out = []
+    for row in models.filter(pl.col("status") == "endpoints",
+                             pl.col("term").str.starts_with("cagr")).iter_rows(named=True):
+        y0, y1 = row["term"].split("_")[1:3]
+        bound = (v.t("trend_lower") if row["ci_high"] is None and row["ci_low"] is not None
+                 else v.t("trend_upper") if row["ci_low"] is None and row["ci_high"] is not None
+                 else "")
+        metric = row["model"].removeprefix(f"trend_{row['sample']}_")
+        out.append(v.t("trend", entity=v.name(row["sample"]), metric=v.label(metric),
+                       y0=y0, y1=y1, rate=v.pct(row["estimate"], 1), bound=bound))
+    return out
 
 
 def cases_section(tables: Tables, v: Voice) -> str:
@@ -124,7 +121,8 @@ def cases_section(tables: Tables, v: Voice) -> str:
     text = html.section("cases", v.t("cases_title"), [v.t(
         "cases_intro",
         inner=v.quantity(change.get("gb_london_inner"), "persons", signed=True),
-        outer=v.quantity(change.get("gb_london_outer"), "persons", signed=True))])
+        outer=v.quantity(change.get("gb_london_outer"), "persons", signed=True)),
+        *trend_sentences(tables["models"], v)])
     return text + _figures(tables, v, [("london_shift", "figure_london"),
                                        ("growth_cases", "figure_growth")])
 
@@ -133,12 +131,9 @@ def factcheck_section(tables: Tables, v: Voice, tol: Tolerances) -> str:
     """Every check with its verdict, reason and sources, the inconsistent ones first."""
     checks = tables["factcheck"]
     direct = checks.filter(pl.col("check") == "direct")
-    verdicts = dict(direct.group_by("verdict").len().iter_rows())
     chart = render.themed(charts.figure("factcheck_overview").build(dict(tables), v))
     return html.factcheck_section(checks, v, [
-        v.t("fc_intro", n_claims=direct.height, consistent=verdicts.get("consistent", 0),
-            inconsistent=verdicts.get("inconsistent", 0),
-            unverifiable=verdicts.get("unverifiable", 0), n_cross=checks.height - direct.height),
+        v.t("fc_intro", n_claims=direct.height, n_cross=checks.height - direct.height),
         v.t("fc_rules", rounding=v.pct(tol.rounding, 0), approx=v.pct(tol.approx, 0),
             gap=tol.max_year_gap),
     ], render.chart_html(chart, "factcheck_overview", v.t("figure_factcheck")))
@@ -158,7 +153,7 @@ def caveats_section(tables: Tables, v: Voice) -> str:
 #: The report body in reading order (the header and footer frame it).
 BODY: tuple[Callable[[Tables, Voice], str], ...] = (
     findings_section, cluster_map_figure, claims_section, data_section, validation_section,
-    models_section, model_figures, cases_section,
+    models_section, cases_section,
 )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from citycluster.errors import LookupFailed
-from citycluster.report import chinamap
+from citycluster.report import chinamap, citycharts
 from citycluster.report.labels import placed
 from citycluster.report.voice import Voice
 
@@ -268,41 +268,47 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
 VERDICT_COLORS = {"consistent": "#1b9e77", "inconsistent": "#d95f02", "unverifiable": "#999999"}
 
 
-def factcheck_overview(checks: pl.DataFrame, v: Voice) -> alt.VConcatChart:
-    """Verdict counts, then each check's ratio of claim to reference on a log scale."""
+def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
+                       v: Voice) -> alt.VConcatChart:
+    """The verdicts of the claims, stacked, by the part of the article each claim is in and by
+    the kind of source it was checked against: where the article holds and on what it rests,
+    before the table's details."""
     t = v.chart()
-    order = [t[v] for v in VERDICT_COLORS]
-    color = alt.Color("verdict:N", title=t["verdict"],
-                      scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())))
-    data = checks.select(
-        pl.when(pl.col("check") == "direct").then(pl.col("claim_id"))
-        .otherwise(pl.format("{} · {}", "claim_id", pl.col("check").replace_strict(
-            {k: v.t(k) for k in ("implied_share", "member_count")},
-            default=pl.col("check")))).alias("claim"),
-        pl.col("verdict").replace_strict({v: t[v] for v in VERDICT_COLORS}).alias("verdict"),
-        pl.col("reason_args").map_elements(v.reason, return_dtype=pl.String).alias("reason"),
-        "ratio")
-    counts = data.group_by("verdict").len().rename({"len": "checks"}).sort("verdict")
-    bars = alt.Chart(counts).mark_bar().encode(
-        y=alt.Y("verdict:N", title=None, sort=order), x=alt.X("checks:Q", title=t["checks"]),
-        color=color, tooltip=[alt.Tooltip("verdict:N", title=t["verdict"]),
-                              alt.Tooltip("checks:Q", title=t["checks"])]
-    ).properties(width=520, height=alt.Step(24))
-    rated = data.filter(pl.col("ratio").is_not_null() & (pl.col("ratio") > 0))
-    dots = alt.Chart(rated).mark_circle(size=70).encode(
-        y=alt.Y("claim:N", title=None, sort=alt.EncodingSortField("ratio")),
-        x=alt.X("ratio:Q", title=t["ratio"], scale=alt.Scale(type="log")), color=color,
-        tooltip=[alt.Tooltip("claim:N", title=t["claim"]),
-                 alt.Tooltip("ratio:Q", title=t["ratio"], format=".2f"),
-                 alt.Tooltip("reason:N", title=t["reason"])]
-    ).properties(width=520, height=alt.Step(19))
-    one = alt.Chart(alt.Data(values=[{"ratio": 1}])).mark_rule(
-        strokeDash=[4, 4], color="#333").encode(x="ratio:Q")
-    count_text = v.t("list_sep").join(t["verdict_count"].format(n=n, verdict=verdict)
-                                      for verdict, n in counts.sort("verdict").iter_rows())
-    return alt.vconcat(bars, dots + one).properties(
-        title=t["fc_title"], description=t["fc_desc"].format(
-            n=data.height, counts=count_text, shown=rated.height))
+    order = [t[k] for k in VERDICT_COLORS]
+    color = alt.Color("verdict:N", title=t["verdict"], sort=order,
+                      scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())),
+                      legend=alt.Legend(orient="top"))
+    direct = checks.filter(pl.col("check") == "direct").join(
+        paragraphs.select("paragraph", "section"), on="paragraph", how="left")
+    data = direct.select(
+        pl.col("verdict").replace_strict({k: t[k] for k in VERDICT_COLORS}),
+        pl.col("verdict").replace_strict({k: i for i, k in enumerate(VERDICT_COLORS)})
+        .alias("order"),
+        ("section_" + pl.col("section")).map_elements(v.label, return_dtype=pl.String)
+        .alias("topic"),
+        pl.col("source_kind").fill_null("no_reference").map_elements(
+            lambda kinds: " · ".join(v.label(k) for k in kinds.split(", ")),
+            return_dtype=pl.String).alias("grade"))
+
+    topics = [v.label(f"section_{s}") for s in sorted(direct["section"].unique().to_list())]
+
+    def panel(field: str, sort: list[str] | str) -> alt.Chart:
+        counts = data.group_by(field, "verdict", "order").len().rename({"len": "checks"})
+        return alt.Chart(counts, title=alt.Title(t[field], fontSize=13)).mark_bar().encode(
+            y=alt.Y(f"{field}:N", title=None, sort=sort, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("sum(checks):Q", title=t["checks"]), color=color,
+            order=alt.Order("order:Q"),
+            tooltip=[alt.Tooltip(f"{field}:N", title=t[field]),
+                     alt.Tooltip("verdict:N", title=t["verdict"]),
+                     alt.Tooltip("checks:Q", title=t["checks"])]
+        ).properties(width=420, height=alt.Step(20))
+
+    counts = dict(data.group_by("verdict").len().iter_rows())
+    count_text = v.t("list_sep").join(t["verdict_count"].format(n=counts[k], verdict=k)
+                                      for k in order if k in counts)
+    return alt.vconcat(panel("topic", topics), panel("grade", "-x")).properties(
+        title=t["fc_topic_title"], description=t["fc_topic_desc"].format(
+            n=data.height, counts=count_text))
 
 
 @dataclass(frozen=True)
@@ -314,6 +320,9 @@ class Figure:
 
 
 FIGURES: tuple[Figure, ...] = (
+    Figure("city_shares", citycharts.city_shares),
+    Figure("city_scaling", citycharts.city_scaling),
+    Figure("city_linkage", citycharts.city_linkage),
     Figure("share_scatter", lambda d, v: share_scatter(d["shares"], d["model_predictions"], v)),
     Figure("premium_bars", lambda d, v: premium_bars(d["shares"], v)),
     Figure("scaling_scatter",
@@ -321,7 +330,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("london_shift", lambda d, v: london_shift(d["claims"], d["reference"], v)),
     Figure("growth_cases",
            lambda d, v: growth_cases(d["claims"], d["reference"], d["links"], v)),
-    Figure("factcheck_overview", lambda d, v: factcheck_overview(d["factcheck"], v)),
+    Figure("factcheck_overview",
+           lambda d, v: factcheck_overview(d["factcheck"], d["paragraphs"], v)),
     Figure("cluster_map", lambda d, v: chinamap.cluster_map(
         d["membership"], d["coordinates"], d["cluster_totals"], v)),
 )

@@ -7,7 +7,6 @@ Every string that comes from data passes through Jinja2's autoescaping.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,36 +49,66 @@ def section(id: str, title: str, paragraphs: Sequence[str],
         id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
 
 
+VERDICTS = ("consistent", "inconsistent", "unverifiable")
+
+
+def _cell(text: str, sort: str | None = None, num: bool = False) -> dict[str, Any]:
+    return {"text": text, "sort": sort, "num": num}
+
+
 def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
                       figure_html: str) -> str:
-    """The fact-check section: summary, the inconsistent claims, the chart, and a table a
-    reader can sort and filter offline (plain HTML first; a small script adds the controls)."""
-    t = entries(v.lang, "text")
+    """The fact-check section: the verdicts' chart, how claims are judged, the inconsistent
+    claims, and every check in a table a reader can sort and filter offline."""
     rows = []
     for r in checks.sort("claim_id", "check").iter_rows(named=True):
         ratio = r["ratio"]
-        rows.append({"verdict": r["verdict"], "cells": [
-            {"text": r["claim_id"], "sort": None, "num": False},
-            {"text": v.t(r["check"]), "sort": None, "num": False},
-            {"text": v.name(r["entity_id"]), "sort": None, "num": False},
-            {"text": r["claimed"], "sort": None, "num": False},
-            {"text": v.t(r["verdict"]), "sort": None, "num": False},
-            {"text": "" if ratio is None else v.num(ratio, 2),
-             "sort": "" if ratio is None else f"{ratio:012.4f}", "num": True},
-            {"text": v.reason(r["reason_args"]), "sort": None, "num": False},
-            {"text": basis_text(r["source_mix"], r["weak_basis"], v), "sort": None,
-             "num": False},
+        check = r["claim_id"] if r["check"] == "direct" else v.t(
+            "check_of", claim=r["claim_id"], check=v.t(r["check"]))
+        rows.append({"group": r["verdict"], "cells": [
+            _cell(check, sort=f"{r['claim_id']}-{r['check'] != 'direct'}"),
+            _cell(v.name(r["entity_id"])), _cell(r["claimed"]), _cell(v.t(r["verdict"])),
+            _cell("" if ratio is None else v.num(ratio, 2),
+                  "" if ratio is None else f"{ratio:012.4f}", True),
+            _cell(v.reason(r["reason_args"])),
+            _cell(basis_text(r["source_mix"], r["weak_basis"], v)),
         ]})
     inconsistent = [{"id": r["claim_id"], "reason": v.reason(r["reason_args"])}
                     for r in checks.filter(pl.col("verdict") == "inconsistent")
                     .sort("claim_id").iter_rows(named=True)]
-    header = [v.t(k) for k in ("table_id", "table_check", "table_entity", "table_claimed",
-                               "table_verdict", "table_ratio", "table_reason", "table_basis")]
+    header = [v.t(k) for k in ("table_id", "table_entity", "table_claimed", "table_verdict",
+                               "table_ratio", "table_reason", "table_basis")]
     return _ENV.get_template("factcheck.html.j2").render(
         title=v.t("factcheck_title"), paragraphs=[*paragraphs, v.t("fc_inconsistent")],
         inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
-        verdicts=[(code, v.t(code)) for code in ("consistent", "inconsistent", "unverifiable")],
-        t=t)
+        choices=[(code, v.t(code)) for code in VERDICTS], caption=v.t("fc_table"),
+        t=entries(v.lang, "text"))
+
+
+def ledger_section(claims: pl.DataFrame, checks: pl.DataFrame, v: Voice,
+                   paragraphs: Sequence[str]) -> str:
+    """The claims ledger: each figure as printed and normalised, with its verdict, in a table
+    a reader can sort and filter by verdict offline."""
+    verdict = dict(checks.filter(pl.col("check") == "direct")
+                   .select("claim_id", "verdict").iter_rows())
+    rows = []
+    for r in claims.sort("claim_id").iter_rows(named=True):
+        rows.append({"group": verdict.get(r["claim_id"], ""), "cells": [
+            _cell(r["claim_id"]), _cell(r["paragraph"]), _cell(v.name(r["entity_id"])),
+            _cell(v.label(r["metric"])), _cell(r["printed"]),
+            _cell(v.quantity(r["value_base"], r["base_unit"]),
+                  f"{r['value_base']:020.6f}" if r["value_base"] is not None else "", True),
+            _cell(v.label(r["qualifier"])),
+            _cell("" if r["year"] is None else str(r["year"])),
+            _cell(v.t(verdict[r["claim_id"]]) if r["claim_id"] in verdict else ""),
+        ]})
+    header = [v.t(k) for k in ("table_id", "table_para", "table_entity", "table_metric",
+                               "table_printed", "table_value", "table_qualifier",
+                               "table_year", "table_verdict")]
+    return _ENV.get_template("claims.html.j2").render(
+        title=v.t("claims_title"), paragraphs=paragraphs, header=header, rows=rows,
+        choices=[(code, v.t(code)) for code in VERDICTS], caption=v.t("claims_table"),
+        t=entries(v.lang, "text"))
 
 
 def mix_text(mix: Sequence[tuple[str, int]], v: Voice) -> str:
@@ -112,11 +141,29 @@ def counts_of(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
     return list(counts.iter_rows())
 
 
+def parameter_value(name: str, value: Any, v: Voice) -> str:
+    """A run parameter's value in words: models by their names, trends by place and measure,
+    lists joined; the formulas stay in the executed notebooks."""
+    sep = v.t("list_sep")
+    if name == "models":
+        return sep.join(v.label(m["name"]) for m in value)
+    if name == "trends":
+        return sep.join(v.t("trend_item", entity=v.name(t["entity_id"]),
+                            metric=v.label(t["metric"])) for t in value)
+    if isinstance(value, bool):
+        return v.t("value_true" if value else "value_false")
+    if isinstance(value, list):
+        return sep.join(str(x) for x in value)
+    return str(value)
+
+
 def footer(record: dict[str, Any], v: Voice, vintages: Sequence[tuple[str, int]] = ()) -> str:
-    """The reproducibility footer: commit, lock and input hashes, parameters, timings, and the
-    vintages of the reference figures with the rule that pairs them."""
-    params = {k: json.dumps(val, ensure_ascii=False)
-              for k, val in sorted(record["params"].items())}
+    """The reproducibility footer: commit, lock and input hashes, the parameters as a table
+    (name, value in words, meaning), timings, and the vintages of the reference figures with
+    the rule that pairs them."""
+    meanings = entries(v.lang, "parameters")
+    params = [(name, parameter_value(name, value, v), meanings.get(name, ""))
+              for name, value in sorted(record["params"].items())]
     return _ENV.get_template("footer.html.j2").render(
         r=record, params=params, t=entries(v.lang, "text"), vintages=mix_text(vintages, v),
         lang=v.lang)

@@ -31,21 +31,38 @@ def _pixel(value: float, domain: Sequence[float], size: float, log: bool) -> flo
 
 def placed(data: pl.DataFrame, x: str, y: str, text: str, priority: str, *,
            x_domain: Sequence[float], y_domain: Sequence[float], width: float, height: float,
-           log: bool = False, font_px: float = 11, dx: float = 7, pad: float = 2) -> pl.DataFrame:
-    """The rows whose labels fit without overlapping, most important first."""
+           log: bool = False, font_px: float = 11, dx: float = 7, pad: float = 2,
+           sides: Sequence[str] = ("right",), avoid: Sequence[tuple[float, float]] = (),
+           radius: float = 4) -> pl.DataFrame:
+    """The rows whose labels fit without overlapping, most important first.
+
+    Each label is tried on each of ``sides`` in turn (``right`` of its point, or ``left``,
+    ending ``dx`` before it); the side it took is in the ``side`` column. A label also keeps
+    clear of the points in ``avoid`` (data coordinates; every point of the scatter, drawn
+    ``radius`` pixels wide), so no name covers a dot.
+    """
     boxes: list[tuple[float, float, float, float]] = []
-    keep = []
+    for ax, ay in avoid:
+        if log and (ax <= 0 or ay <= 0):
+            continue
+        px, py = _pixel(ax, x_domain, width, log), height - _pixel(ay, y_domain, height, log)
+        boxes.append((px - radius, py - radius, px + radius, py + radius))
+    keep: dict[str, str] = {}
     for row in data.sort(priority, descending=True, nulls_last=True).iter_rows(named=True):
         if row[x] is None or row[y] is None or (log and (row[x] <= 0 or row[y] <= 0)):
             continue
-        px = _pixel(row[x], x_domain, width, log) + dx
+        px = _pixel(row[x], x_domain, width, log)
         py = height - _pixel(row[y], y_domain, height, log)
         w, h = text_width(str(row[text]), font_px), font_px * 1.25
-        box = (px - pad, py - h / 2 - pad, px + w + pad, py + h / 2 + pad)
-        if box[2] > width + 120:  # would run far past the plot
-            continue
-        if all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1]
-               for b in boxes):
-            boxes.append(box)
-            keep.append(row[text])
-    return data.filter(pl.col(text).is_in(keep))
+        for side in sides:
+            left = px + dx if side == "right" else px - dx - w
+            box = (left - pad, py - h / 2 - pad, left + w + pad, py + h / 2 + pad)
+            if box[2] > width + 120 or box[0] < -60:  # would run far past the plot
+                continue
+            if all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1]
+                   for b in boxes):
+                boxes.append(box)
+                keep[row[text]] = side
+                break
+    return data.filter(pl.col(text).is_in(list(keep))).with_columns(
+        pl.col(text).replace_strict(keep, return_dtype=pl.String).alias("side"))
