@@ -157,17 +157,23 @@ def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> 
 
 
 def test_factcheck_table_sorts_and_filters_offline(browser, chain_repo: Path) -> None:
+    import polars as pl
+
+    checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv")
     visit = open_page(browser, chain_repo / "reports" / "report.en.html")
     page = visit.page
     rows = page.locator("#fc-table tbody tr")
     total = rows.count()
-    assert total >= 58
+    assert total == checks.height >= 58
     assert page.locator("#fc-controls").is_visible()
+    # what contradicts the article comes first
+    assert rows.first.get_attribute("data-verdict") == "inconsistent"
     page.select_option("#fc-verdict", "inconsistent")
     visible = page.locator("#fc-table tbody tr:not([hidden])")
-    assert 0 < visible.count() < total
+    assert visible.count() == checks.filter(pl.col("verdict") == "inconsistent").height
     verdicts = visible.evaluate_all("rs => rs.map(r => r.getAttribute('data-verdict'))")
     assert set(verdicts) == {"inconsistent"}
+    assert page.inner_text("#fc-count").startswith(f"{visible.count()} ")
     page.select_option("#fc-verdict", "")
     page.fill("#fc-filter", "C045")
     ids = page.locator("#fc-table tbody tr:not([hidden]) td:first-child").all_inner_texts()
@@ -189,7 +195,10 @@ def test_findings_come_before_the_claims_ledger(browser, chain_repo: Path, lang:
     first_toc = visit.page.locator("nav.toc a").first.get_attribute("href")
     assert first_toc == "#findings"
     text = visit.page.inner_text("#findings")
-    assert "C007" in text  # the headline GDP claim, inconsistent, is named first thing
+    assert "57%" in text  # the headline GDP claim, inconsistent, is named first thing
+    # the summary links each question of the results and states no interval of its own
+    links = visit.page.eval_on_selector_all("#findings li a", "as => as.map(a => a.hash)")
+    assert links and all(visit.page.locator(f"section#models {h}").count() == 1 for h in links)
 
 
 PHONE_LAYOUT = """() => {
@@ -242,3 +251,100 @@ def test_no_chart_label_overlaps_another(browser, chain_repo: Path, lang: str) -
     visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
     overlaps = {chart: hits for chart, hits in visit.page.evaluate(TEXT_OVERLAPS) if hits}
     assert overlaps == {}
+
+
+def test_the_claims_ledger_filters_by_verdict_offline(browser, chain_repo: Path) -> None:
+    import polars as pl
+
+    checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv").filter(
+        pl.col("check") == "direct")
+    visit = open_page(browser, chain_repo / "reports" / "report.zh.html")
+    page = visit.page
+    rows = page.locator("#cl-table tbody tr")
+    assert rows.count() == checks.height
+    for verdict, n in checks.group_by("verdict").len().iter_rows():
+        page.select_option("#cl-verdict", verdict)
+        shown = page.locator("#cl-table tbody tr:not([hidden])")
+        assert shown.count() == n, verdict
+        assert set(shown.evaluate_all("rs => rs.map(r => r.dataset.verdict)")) == {verdict}
+    page.select_option("#cl-verdict", "")
+    page.fill("#cl-filter", "P030")  # a paragraph: its two headline claims
+    ids = page.locator("#cl-table tbody tr:not([hidden]) td:first-child").all_inner_texts()
+    assert ids == ["C006", "C007"]
+    assert visit.errors == [] and visit.outside == []
+
+
+def large_models(chain_repo: Path) -> dict[str, int]:
+    import polars as pl
+
+    models = pl.read_csv(chain_repo / "reports" / "models.csv")
+    return dict(models.filter(pl.col("status") == "fitted", pl.col("max_cooks").is_not_null(),
+                              pl.col("n") >= 30).select("model", "n").iter_rows())
+
+
+HOVER_POINTS = """(id) => [...document.querySelectorAll(
+  '#' + id + ' svg g.mark-symbol.role-mark path')].map(p => {
+    const r = p.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2];
+  })"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_model_figure_draws_its_sample_with_tooltips(browser, chain_repo: Path,
+                                                          lang: str) -> None:
+    """Each model fitted on 30 or more rows has a figure with one point per row, and a
+    point's tooltip names the place and the kind of source of its figures."""
+    from citycluster import languages
+
+    words = languages.catalog(lang)["chart"]
+    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
+                      viewport=(1280, 900))
+    page = visit.page
+    page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    figures = {m: f.name for f in FIGURES for m in f.models}
+    for model, n in large_models(chain_repo).items():
+        name = figures[model]
+        points = page.evaluate(HOVER_POINTS, name)
+        assert len(points) == n, (name, len(points), n)
+        page.locator(f"#{name}").scroll_into_view_if_needed()
+        x, y = page.evaluate(HOVER_POINTS, name)[0]
+        page.mouse.move(x, y)
+        tip = page.locator("#vg-tooltip-element.visible")
+        tip.wait_for(timeout=5_000)
+        text = tip.inner_text()
+        assert words["entity"] in text and words["pop_kind"] in text, (name, text)
+        assert words["gdp_kind"] in text, (name, text)
+        page.mouse.move(0, 0)
+    assert visit.errors == [] and visit.outside == []
+
+
+FITS = """() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  const cut = [], unboxed = [];
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.closest('.cc-table-wrap');
+    const scrolls = box && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+    if (!scrolls) unboxed.push(t.id || t.className);
+    if (t.scrollWidth > (box || t.parentElement).clientWidth + 1) cut.push(t.id || t.className);
+  }
+  const charts = [...document.querySelectorAll('.vega-chart')].filter(c => {
+    const svg = c.querySelector('svg');
+    return svg && svg.getBoundingClientRect().width > c.parentElement.clientWidth + 1;
+  }).map(c => c.id);
+  return {cut, unboxed, charts, page: document.documentElement.scrollWidth,
+          view: window.innerWidth};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_table_is_cut_at_either_width(browser, chain_repo: Path, lang: str) -> None:
+    """At 1280 px every table and chart fits its column; at 390 px each table scrolls inside
+    its own box and the page itself does not widen (the footer's collapsed blocks open)."""
+    for width, height in ((1280, 900), (390, 844)):
+        visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
+                          viewport=(width, height))
+        visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+        fits = visit.page.evaluate(FITS)
+        assert fits["unboxed"] == [], (width, fits)
+        assert fits["page"] <= fits["view"], (width, fits)
+        if width == 1280:
+            assert fits["cut"] == [] and fits["charts"] == [], (width, fits)

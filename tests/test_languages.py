@@ -165,7 +165,7 @@ def reader_text(page: str) -> list[str]:
 @pytest.mark.chain
 def test_the_report_renders_in_a_pseudo_locale_with_no_untranslated_word(
         chain_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from citycluster.chain import provenance
+    from citycluster.chain import params, provenance
     from citycluster.chain.catalog import DATASETS, FLOWS
     from citycluster.report import body
     from citycluster.report.voice import Voice
@@ -186,8 +186,8 @@ def test_the_report_renders_in_a_pseudo_locale_with_no_untranslated_word(
     tables["place_names"] = pl.concat([tables["place_names"], en.with_columns(
         pl.lit("xx").alias("lang"), (OPEN + pl.col("name") + CLOSE).alias("name"))])
     v = Voice.of("xx", tables["place_names"])
-    html = "".join(body.sections(tables, v, body.Tolerances(0.05, 0.02, 2), ["xx"],
-                                 provenance.load(chain_repo / "reports") or {"params": {}}))
+    record = provenance.load(chain_repo / "reports") or {"params": {}}
+    html = "".join(body.sections(tables, v, body.Tolerances(0.05, 0.02, 2), ["xx"], record))
 
     # data shown as it is, never translated: ids, the article's printed figures, file names
     data_tokens = sorted({t for t in (*tables["claims"]["printed"],
@@ -205,6 +205,12 @@ def test_the_report_renders_in_a_pseudo_locale_with_no_untranslated_word(
 
     # a cell that is a table's or a column's name is an identifier, shown as it is
     identifiers = {*tables["validation_summary"]["table"], *tables["validation_summary"]["column"]}
+    # and so are the footer's parameter names, folders and language codes
+    values = [x for value in record["params"].values()
+              for x in (value if isinstance(value, list) else [value]) if isinstance(x, str)]
+    identifiers |= set(params.load_schema()["properties"])
+    data_tokens = sorted({*data_tokens, *(x for x in values if len(x) > 1)}, key=len,
+                         reverse=True)
     leftover = []
     for t in reader_text(html):
         if t in identifiers:

@@ -118,6 +118,15 @@ def test_every_default_is_inside_its_declared_domain() -> None:
     params.check_domains(defaults)
 
 
+def test_every_parameter_has_a_meaning_in_the_catalogs() -> None:
+    """The report's footer gives each parameter's meaning from the catalogs (the English one is
+    the source of every other, so parity carries this to each language)."""
+    from citycluster import languages
+
+    meanings = languages.catalog(languages.SOURCE_LANGUAGE)["parameters"]
+    assert set(meanings) == set(params.load_schema()["properties"])
+
+
 def test_the_language_domain_is_the_catalogs_present(tmp_path, monkeypatch) -> None:
     from citycluster import languages
 

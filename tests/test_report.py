@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ def body(root: Path, lang: str) -> str:
 def test_prose_follows_the_input_figures(chain_repo: Path, tampered_repo: Path) -> None:
     assert "about 45% of China's population" in body(chain_repo, "en")
     assert "about 47% of China's population" in body(tampered_repo, "en")
-    assert "约占全国人口的45%" in body(chain_repo, "zh")
-    assert "约占全国人口的47%" in body(tampered_repo, "zh")
+    assert "占全国人口的约45%" in body(chain_repo, "zh")
+    assert "占全国人口的约47%" in body(tampered_repo, "zh")
 
 
 def test_strings_from_data_are_escaped(tampered_repo: Path) -> None:
@@ -139,3 +140,100 @@ def test_labels_are_placed_without_collisions() -> None:
     kept = placed(data, "x", "y", "name", "size", x_domain=[0, 0.4], y_domain=[0, 0.4],
                   width=560, height=420)
     assert kept["name"].to_list() == ["长江三角洲城市群", "Tokaido"]  # the smaller twin gives way
+
+
+class Narrative(HTMLParser):
+    """The report's text by element: each paragraph, list item and caption as one string, and
+    all the text outside scripts and styles (the collapsed blocks included)."""
+
+    UNITS = frozenset({"p", "li", "figcaption"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip, self.depth = 0, 0
+        self.units: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.skip += tag in ("script", "style")
+        if tag in self.UNITS:
+            if self.depth == 0:
+                self.units.append("")
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("script", "style")
+        self.depth -= tag in self.UNITS and self.depth > 0
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        self.text.append(data)
+        if self.depth:
+            self.units[-1] += data
+
+
+def narrative(root: Path, lang: str) -> Narrative:
+    parser = Narrative()
+    parser.feed(body(root, lang))
+    return parser
+
+
+#: A sentence ends at a Chinese full stop or semicolon, or at an ASCII one before a space (so
+#: that 1.63 stays one number).
+SENTENCE_END = re.compile(r"(?<=[。；])|(?<=[.;])(?=\s|$)")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_narrative_sentence_is_repeated(chain_repo: Path, lang: str) -> None:
+    """Each finding is stated once: no sentence of a paragraph, list item or caption appears
+    twice in a report."""
+    seen: dict[str, int] = {}
+    for unit in narrative(chain_repo, lang).units:
+        for sentence in SENTENCE_END.split(" ".join(unit.split())):
+            sentence = sentence.strip(" ;；")
+            if len(sentence) >= 8:
+                seen[sentence] = seen.get(sentence, 0) + 1
+    assert {s: n for s, n in seen.items() if n > 1} == {}
+    assert len(seen) > 60  # the report's narrative, not an empty page
+
+
+def test_the_sentence_check_catches_a_repeat() -> None:
+    parser = Narrative()
+    parser.feed("<p>The slope is 1.63 (1.09 to 2.17). It is above 1.</p><ul><li>It is above 1."
+                "</li></ul><script>var a = 'It is above 1.';</script>")
+    sentences = [s.strip() for u in parser.units for s in SENTENCE_END.split(u) if s.strip()]
+    assert sentences == ["The slope is 1.63 (1.09 to 2.17).", "It is above 1.",
+                         "It is above 1."]
+
+
+#: What a formula, a Python value or a JSON dump looks like in text.
+CODE = re.compile(r"~|np\.|C\(|\[T\.|\{\"|\"\}|\bTrue\b|\bFalse\b|\bNone\b|\bnull\b")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_code_in_the_report_text(chain_repo: Path, lang: str) -> None:
+    """Formulas live in the executed notebooks; the report, footer included, says them in
+    words."""
+    text = " ".join(narrative(chain_repo, lang).text)
+    assert [text[max(0, m.start() - 30):m.end() + 30] for m in CODE.finditer(text)] == []
+    assert "share_cities" not in text and "scaling_cities" not in text  # ids stay in the data
+
+
+def test_each_model_fitted_on_30_or_more_has_its_figure(chain_repo: Path) -> None:
+    import polars as pl
+
+    reports = chain_repo / "reports"
+    models = pl.read_csv(reports / "models.csv")
+    large = set(models.filter(pl.col("status") == "fitted", pl.col("max_cooks").is_not_null(),
+                              pl.col("n") >= 30)["model"])
+    assert {"share_cities", "scaling_cities", "linkage_distance_cities"} <= large
+    drawn = {m: f.name for f in charts.FIGURES for m in f.models}
+    assert large <= set(drawn), large - set(drawn)
+    predicted = set(pl.read_parquet(chain_repo / "data" / "processed"
+                                    / "model_predictions.parquet")["model"])
+    assert large <= predicted
+    for lang in ("en", "zh"):
+        html = body(chain_repo, lang)
+        for model in large:
+            assert f'vegaEmbed("#{drawn[model]}"' in html, (lang, model)

@@ -136,6 +136,7 @@ def factcheck_section(tables: Tables, v: Voice, tol: Tolerances) -> str:
         v.t("fc_intro", n_claims=direct.height, n_cross=checks.height - direct.height),
         v.t("fc_rules", rounding=v.pct(tol.rounding, 0), approx=v.pct(tol.approx, 0),
             gap=tol.max_year_gap),
+        v.t("fc_order", n_inconsistent=direct.filter(pl.col("verdict") == "inconsistent").height),
     ], render.chart_html(chart, "factcheck_overview", v.t("figure_factcheck")))
 
 

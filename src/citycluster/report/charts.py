@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import cast
 
 import altair as alt
-import numpy as np
 import polars as pl
 
 from citycluster.errors import LookupFailed
@@ -99,7 +98,8 @@ def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("entity:N", sort="-x", title=None),
         x=alt.X("premium:Q", title=t["premium"]),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+                        legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("premium:Q", title=t["premium"], format=".2f"),
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
@@ -108,56 +108,8 @@ def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
         strokeDash=[4, 4], color="#333").encode(x="premium:Q")
     desc = t["premium_desc"].format(n=data.height, low=f"{_number(data['premium'].min()):.2f}",
                                     high=f"{_number(data['premium'].max()):.2f}")
-    return (bars + one).properties(title=t["premium_title"], width=520,
+    return (bars + one).properties(title=t["premium_title"], width=480,
                                    height=alt.Step(22), description=desc)
-
-
-def scaling_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
-                    model: str = "scaling_provinces", n_labels: int = 12) -> alt.LayerChart:
-    """Provinces' GDP against population on log-log axes, with the fitted power law.
-
-    Only the ``n_labels`` provinces furthest from the fitted line are named, so labels stay
-    legible; every point has a tooltip.
-    """
-    t = v.chart()
-    (pop_div, pop_unit), (gdp_div, gdp_unit) = v.axis_scale("population"), v.axis_scale("gdp")
-    fit = predictions.filter(pl.col("model") == model).select(
-        pl.col("x") / pop_div, pl.col("fit") / gdp_div, pl.col("low") / gdp_div,
-        pl.col("high") / gdp_div)
-    data = shares.filter(pl.col("entity_type") == "province").select(
-        v.name_of("entity_id").alias("entity"), (pl.col("population") / pop_div).alias("pop"),
-        (pl.col("gdp") / gdp_div).alias("gdp"))
-    if not fit.is_empty():
-        line = np.polyfit(np.log(fit["x"].to_numpy()), np.log(fit["fit"].to_numpy()), 1)
-        resid = np.log(data["gdp"].to_numpy()) - np.polyval(line, np.log(data["pop"].to_numpy()))
-        data = data.with_columns(pl.Series("far", np.abs(resid)))
-    else:
-        data = data.with_columns(far=pl.lit(0.0))
-    pop_dom = [_number(data["pop"].min()) * 0.8, _number(data["pop"].max()) * 1.25]
-    gdp_dom = [_number(data["gdp"].min()) * 0.8, _number(data["gdp"].max()) * 1.25]
-    labelled = placed(data.sort("far", descending=True).head(n_labels), "pop", "gdp",
-                      "entity", "far", x_domain=pop_dom, y_domain=gdp_dom, width=560,
-                      height=420, log=True, font_px=10, dx=5)
-    xs = alt.Scale(type="log", domain=pop_dom, nice=False)
-    ys = alt.Scale(type="log", domain=gdp_dom, nice=False)
-    x_title = t["axis_unit"].format(title=t["population"], unit=pop_unit)
-    y_title = t["axis_unit"].format(title=t["gdp_cny"], unit=gdp_unit)
-    band = alt.Chart(fit).mark_area(opacity=0.18, color="#555").encode(
-        x=alt.X("x:Q", scale=xs, title=x_title), y=alt.Y("low:Q", scale=ys, title=y_title),
-        y2="high:Q")
-    fitted = alt.Chart(fit).mark_line(color="#555").encode(
-        x=alt.X("x:Q", scale=xs), y=alt.Y("fit:Q", scale=ys))
-    x = alt.X("pop:Q", title=x_title, scale=xs, axis=alt.Axis(format=",~r"))
-    y = alt.Y("gdp:Q", title=y_title, scale=ys, axis=alt.Axis(format=",~r"))
-    points = alt.Chart(data).mark_circle(size=60, color=ORIGIN_COLORS["reference"]).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("entity:N", title=t["province"]),
-                           alt.Tooltip("pop:Q", title=x_title, format=",.0f"),
-                           alt.Tooltip("gdp:Q", title=y_title, format=",.0f")])
-    labels = alt.Chart(labelled).mark_text(align="left", dx=5, fontSize=10,
-                                           color="#444").encode(x=x, y=y, text="entity:N")
-    return (band + fitted + points + labels).properties(
-        title=t["scaling_title"], width=560, height=420,
-        description=t["scaling_desc"].format(n=data.height))
 
 
 def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
@@ -225,7 +177,8 @@ def growth_points(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataF
             pl.lit("reference").alias("origin"), pl.col("ref_id").alias("source"),
             pl.col("metric").alias("measure"))
         if not a.is_empty():  # one panel per case, on the claim's own quantity
-            frames.extend([a, r.filter(pl.col("base_unit").is_in(a["base_unit"].unique()))])
+            units = a["base_unit"].unique().implode()
+            frames.extend([a, r.filter(pl.col("base_unit").is_in(units))])
     data = pl.concat(frames)
     money_div, money_unit = v.axis_scale("money")
     scale = pl.when(pl.col("base_unit") == "CNY").then(1 / money_div).when(
@@ -317,16 +270,25 @@ class Figure:
 
     name: str
     build: Callable[[dict[str, pl.DataFrame], Voice], alt.TopLevelMixin]
+    #: The models whose fit the figure draws (a test holds that each model fitted on 30 or
+    #: more rows has one).
+    models: tuple[str, ...] = ()
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("city_shares", citycharts.city_shares),
-    Figure("city_scaling", citycharts.city_scaling),
-    Figure("city_linkage", citycharts.city_linkage),
-    Figure("share_scatter", lambda d, v: share_scatter(d["shares"], d["model_predictions"], v)),
+    Figure("city_shares", citycharts.city_shares, ("share_cities",)),
+    Figure("city_scaling", citycharts.city_scaling, ("scaling_cities",)),
+    Figure("city_linkage", citycharts.city_linkage, ("linkage_distance_cities",)),
+    Figure("city_capital", lambda d, v: citycharts.city_linkage(
+        d, v, "linkage_capital_cities", citycharts.CAPITAL), ("linkage_capital_cities",)),
+    Figure("share_scatter", lambda d, v: share_scatter(d["shares"], d["model_predictions"], v),
+           ("share_entities",)),
     Figure("premium_bars", lambda d, v: premium_bars(d["shares"], v)),
-    Figure("scaling_scatter",
-           lambda d, v: scaling_scatter(d["shares"], d["model_predictions"], v)),
+    Figure("province_shares", lambda d, v: citycharts.city_shares(
+        d, v, "share_provinces", "province_share", by_cluster=False), ("share_provinces",)),
+    Figure("province_scaling", lambda d, v: citycharts.city_scaling(
+        d, v, "scaling_provinces", "province_scaling", by_cluster=False),
+           ("scaling_provinces",)),
     Figure("london_shift", lambda d, v: london_shift(d["claims"], d["reference"], v)),
     Figure("growth_cases",
            lambda d, v: growth_cases(d["claims"], d["reference"], d["links"], v)),

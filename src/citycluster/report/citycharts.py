@@ -11,6 +11,7 @@ tooltip with the place, its values and the kind of source each figure was seen i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import altair as alt
@@ -24,6 +25,8 @@ from citycluster.samples import build_sample
 
 Tables = dict[str, pl.DataFrame]
 NO_CLUSTER_COLOR = "#9e9e9e"
+#: The points of a figure not coloured by cluster (the provinces).
+PLACE_COLOR = "#4c78a8"
 WIDTH, HEIGHT = 560, 400
 #: How many of the largest and of the most influential cities a figure names.
 N_LARGEST, N_INFLUENTIAL = 6, 3
@@ -82,12 +85,12 @@ def labelled(points: pl.DataFrame, x: str, y: str, size: str, *, x_domain: list[
 
 def name_layers(names: pl.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
     """The chosen cities' names, each on the side :func:`labelled` found room on."""
-    return alt.layer(*(
+    return alt.LayerChart(layer=[
         alt.Chart(names.filter(pl.col("side") == side)).mark_text(
             align="right" if side == "left" else "left", baseline="middle",
             dx=6 if side == "right" else -6, fontSize=11, color="#222").encode(
             x=x, y=y, text="city:N")
-        for side in ("right", "left")))
+        for side in ("right", "left")])
 
 
 def _cluster_color(points: pl.DataFrame, v: Voice) -> alt.Color:
@@ -102,10 +105,11 @@ def _cluster_color(points: pl.DataFrame, v: Voice) -> alt.Color:
                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=360))
 
 
-def _tooltip(v: Voice, *values: alt.Tooltip) -> list[alt.Tooltip]:
+def _tooltip(v: Voice, *values: alt.Tooltip, cluster: bool = True) -> list[alt.Tooltip]:
     t = v.chart()
     return [alt.Tooltip("city:N", title=t["entity"]),
-            alt.Tooltip("cluster_name:N", title=t["map_cluster"]), *values,
+            *([alt.Tooltip("cluster_name:N", title=t["map_cluster"])] if cluster else []),
+            *values,
             alt.Tooltip("pop_kind:N", title=t["pop_kind"]),
             alt.Tooltip("gdp_kind:N", title=t["gdp_kind"])]
 
@@ -133,13 +137,15 @@ def _round(frame: pl.DataFrame, digits: int = 6) -> pl.DataFrame:
                               if t == pl.Float64)
 
 
-def city_shares(d: Tables, v: Voice, model: str = "share_cities") -> alt.TopLevelMixin:
-    """Cities' GDP share against population share, with the fitted line, its band and the
-    line of proportional shares."""
+def city_shares(d: Tables, v: Voice, model: str = "share_cities",
+                keys: str = "city_share", by_cluster: bool = True) -> alt.TopLevelMixin:
+    """GDP share against population share (cities, or provinces with ``keys`` naming their
+    titles and ``by_cluster`` off), with the fitted line, its band and the line of
+    proportional shares."""
     t = v.chart()
     points = city_points(d, model, v)
     if points.is_empty():
-        return _empty(v, t["city_share_title"])
+        return _empty(v, t[f"{keys}_title"])
     x_dom = [0.0, _num(points["pop_share"].max()) * 1.1]
     y_dom = [0.0, _num(points["gdp_share"].max()) * 1.1]
     top = min(x_dom[1], y_dom[1])
@@ -154,27 +160,29 @@ def city_shares(d: Tables, v: Voice, model: str = "share_cities") -> alt.TopLeve
         strokeDash=[4, 4], color="#888").encode(x=x, y=y)
     data = _round(points.select("city", "cluster_name", "cluster_id", "pop_share",
                                 "gdp_share", "influence", "pop_kind", "gdp_kind"))
+    color = _cluster_color(points, v) if by_cluster else alt.value(PLACE_COLOR)
     dots = alt.Chart(data).mark_circle(size=55, opacity=0.85).encode(
-        x=x, y=y, color=_cluster_color(points, v), tooltip=_tooltip(
+        x=x, y=y, color=color, tooltip=_tooltip(
             v, alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".2%"),
-            alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".2%")))
+            alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".2%"), cluster=by_cluster))
     labels = name_layers(labelled(data, "pop_share", "gdp_share", "gdp_share",
                                   x_domain=x_dom, y_domain=y_dom, log=False), x, y)
     fit_x = alt.X("x:Q", scale=alt.Scale(domain=x_dom))
     return (_fit_layers(fit, fit_x, alt.Y("low:Q", scale=alt.Scale(domain=y_dom)))
             + parity + dots + labels).properties(
-        title=t["city_share_title"], width=WIDTH, height=HEIGHT,
-        description=t["city_share_desc"].format(n=points.height))
+        title=t[f"{keys}_title"], width=WIDTH, height=HEIGHT,
+        description=t[f"{keys}_desc"].format(n=points.height))
 
 
-def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities") -> alt.TopLevelMixin:
-    """Cities' GDP against population on log-log axes: the fitted slope and the literature's
-    exponent beside it."""
+def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities",
+                 keys: str = "city_scaling", by_cluster: bool = True) -> alt.TopLevelMixin:
+    """GDP against population on log-log axes (cities, or provinces as for
+    :func:`city_shares`): the fitted slope and the literature's exponent beside it."""
     t = v.chart()
     points = city_points(d, model, v)
     row = key_row(d["models"], model)
     if points.is_empty() or row is None:
-        return _empty(v, t["city_scaling_title"])
+        return _empty(v, t[f"{keys}_title"])
     (pop_div, pop_unit), (gdp_div, gdp_unit) = v.axis_scale("population"), v.axis_scale("gdp")
     data = _round(points.select(
         "city", "cluster_name", "cluster_id", "influence", "pop_kind", "gdp_kind",
@@ -215,49 +223,74 @@ def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities") -> alt.TopL
             domain=names, range=[[1, 0], [6, 4]][:len(names)]),
             legend=alt.Legend(orient="top-left", direction="vertical", labelLimit=420,
                               fillColor="white", padding=6)))
+    color = _cluster_color(points, v) if by_cluster else alt.value(PLACE_COLOR)
     dots = alt.Chart(data).mark_circle(size=55, opacity=0.85).encode(
-        x=x, y=y, color=_cluster_color(points, v), tooltip=_tooltip(
+        x=x, y=y, color=color, tooltip=_tooltip(
             v, alt.Tooltip("pop:Q", title=x_title, format=",.1f"),
-            alt.Tooltip("gdp:Q", title=y_title, format=",.0f")))
+            alt.Tooltip("gdp:Q", title=y_title, format=",.0f"), cluster=by_cluster))
     labels = name_layers(labelled(data, "pop", "gdp", "gdp", x_domain=pop_dom,
                                   y_domain=gdp_dom, log=True), x, y)
     return (band + drawn + dots + labels).properties(
-        title=t["city_scaling_title"], width=WIDTH, height=HEIGHT,
-        description=t["city_scaling_desc"].format(n=points.height)).resolve_scale(
+        title=t[f"{keys}_title"], width=WIDTH, height=HEIGHT,
+        description=t[f"{keys}_desc"].format(n=points.height)).resolve_scale(
         color="independent", strokeDash="independent")
 
 
-def city_linkage(d: Tables, v: Voice,
-                 model: str = "linkage_distance_cities") -> alt.TopLevelMixin:
-    """Member cities' GDP per head relative to their cluster's core against the distance to
-    it (log axes, as fitted), one colour per cluster, with the fitted line and its band."""
+@dataclass(frozen=True)
+class Proxy:
+    """One linkage proxy: the sample's distance, relative GDP per head and centre columns, and
+    the catalog keys of its titles. ``by_cluster`` colours by cluster (the map's colours), else
+    by the centre itself (one colour per province's capital)."""
+
+    distance: str
+    relative: str
+    centre: str
+    keys: str  # prefix of the chart catalog's <keys>_title, <keys>_desc, <keys>_distance, ...
+    by_cluster: bool
+
+
+CORE = Proxy("core_distance_km", "gdp_pc_relative", "core_id", "city_linkage", True)
+CAPITAL = Proxy("capital_distance_km", "gdp_pc_rel_capital", "capital_id", "city_capital", False)
+
+
+def city_linkage(d: Tables, v: Voice, model: str = "linkage_distance_cities",
+                 proxy: Proxy = CORE) -> alt.TopLevelMixin:
+    """GDP per head relative to a centre (the cluster's core, or the province's capital)
+    against the distance to it, on log axes as fitted, with the fitted line and its band."""
     t = v.chart()
+    title = t[f"{proxy.keys}_title"]
     points = city_points(d, model, v)
     if points.is_empty():
-        return _empty(v, t["city_linkage_title"])
+        return _empty(v, title)
     data = _round(points.select(
         "city", "cluster_name", "cluster_id", "influence", "pop_kind", "gdp_kind", "population",
-        pl.col("core_id").map_elements(v.name, return_dtype=pl.String).alias("core"),
-        pl.col("core_distance_km").alias("distance"), pl.col("gdp_pc_relative").alias("rel")))
+        pl.col(proxy.centre).map_elements(v.name, return_dtype=pl.String).alias("centre"),
+        pl.col(proxy.distance).alias("distance"), pl.col(proxy.relative).alias("rel")))
     x_dom = [_num(data["distance"].min()) * 0.8, _num(data["distance"].max()) * 1.25]
     y_dom = [_num(data["rel"].min()) * 0.8, _num(data["rel"].max()) * 1.25]
     xs = alt.Scale(type="log", domain=x_dom, nice=False)
     ys = alt.Scale(type="log", domain=y_dom, nice=False)
-    x = alt.X("distance:Q", title=t["core_distance"], scale=xs, axis=alt.Axis(format=",~r"))
-    y = alt.Y("rel:Q", title=t["gdp_pc_relative"], scale=ys, axis=alt.Axis(format=",~r"))
+    x_title, y_title = t[f"{proxy.keys}_distance"], t[f"{proxy.keys}_relative"]
+    centre_title = t[f"{proxy.keys}_centre"]
+    x = alt.X("distance:Q", title=x_title, scale=xs, axis=alt.Axis(format=",~r"))
+    y = alt.Y("rel:Q", title=y_title, scale=ys, axis=alt.Axis(format=",~r"))
     fit = _round(d["model_predictions"].filter(pl.col("model") == model).select(
         "x", "fit", "low", "high"))
     one = alt.Chart(alt.Data(values=[{"rel": 1}])).mark_rule(
         strokeDash=[4, 4], color="#888").encode(y=alt.Y("rel:Q", scale=ys))
+    color = _cluster_color(points, v) if proxy.by_cluster else alt.Color(
+        "centre:N", title=centre_title, scale=alt.Scale(scheme="tableau10"),
+        legend=alt.Legend(orient="bottom", columns=4, labelLimit=200))
     dots = alt.Chart(data).mark_circle(size=60, opacity=0.85).encode(
-        x=x, y=y, color=_cluster_color(points, v), tooltip=_tooltip(
-            v, alt.Tooltip("core:N", title=t["core"]),
-            alt.Tooltip("distance:Q", title=t["core_distance"], format=",.0f"),
-            alt.Tooltip("rel:Q", title=t["gdp_pc_relative"], format=".2f")))
+        x=x, y=y, color=color, tooltip=_tooltip(
+            v, alt.Tooltip("centre:N", title=centre_title),
+            alt.Tooltip("distance:Q", title=x_title, format=",.0f"),
+            alt.Tooltip("rel:Q", title=y_title, format=".2f")))
     labels = name_layers(labelled(data, "distance", "rel", "population", x_domain=x_dom,
                                   y_domain=y_dom, log=True), x, y)
     return (_fit_layers(fit, alt.X("x:Q", scale=xs), alt.Y("low:Q", scale=ys))
             + one + dots + labels).properties(
-        title=t["city_linkage_title"], width=WIDTH, height=HEIGHT,
-        description=t["city_linkage_desc"].format(n=points.height,
+        title=title, width=WIDTH, height=HEIGHT,
+        description=t[f"{proxy.keys}_desc"].format(n=points.height,
+                                                  centres=data["centre"].n_unique(),
                                                   clusters=data["cluster_id"].n_unique()))

@@ -50,6 +50,8 @@ def section(id: str, title: str, paragraphs: Sequence[str],
 
 
 VERDICTS = ("consistent", "inconsistent", "unverifiable")
+#: The fact-check table's default order: what contradicts the article first.
+SEVERITY = ("inconsistent", "unverifiable", "consistent")
 
 
 def _cell(text: str, sort: str | None = None, num: bool = False) -> dict[str, Any]:
@@ -58,10 +60,13 @@ def _cell(text: str, sort: str | None = None, num: bool = False) -> dict[str, An
 
 def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
                       figure_html: str) -> str:
-    """The fact-check section: the verdicts' chart, how claims are judged, the inconsistent
-    claims, and every check in a table a reader can sort and filter offline."""
+    """The fact-check section: the verdicts' chart, how claims are judged, and every check in
+    a table a reader can sort and filter offline, the inconsistent ones first: they are what
+    a reader of the article most needs, and a second list of them would repeat the table."""
     rows = []
-    for r in checks.sort("claim_id", "check").iter_rows(named=True):
+    order = {verdict: i for i, verdict in enumerate(SEVERITY)}
+    for r in sorted(checks.sort("claim_id", "check").iter_rows(named=True),
+                    key=lambda r: order[r["verdict"]]):
         ratio = r["ratio"]
         check = r["claim_id"] if r["check"] == "direct" else v.t(
             "check_of", claim=r["claim_id"], check=v.t(r["check"]))
@@ -73,14 +78,11 @@ def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
             _cell(v.reason(r["reason_args"])),
             _cell(basis_text(r["source_mix"], r["weak_basis"], v)),
         ]})
-    inconsistent = [{"id": r["claim_id"], "reason": v.reason(r["reason_args"])}
-                    for r in checks.filter(pl.col("verdict") == "inconsistent")
-                    .sort("claim_id").iter_rows(named=True)]
     header = [v.t(k) for k in ("table_id", "table_entity", "table_claimed", "table_verdict",
                                "table_ratio", "table_reason", "table_basis")]
     return _ENV.get_template("factcheck.html.j2").render(
-        title=v.t("factcheck_title"), paragraphs=[*paragraphs, v.t("fc_inconsistent")],
-        inconsistent=inconsistent, figure=Markup(figure_html), header=header, rows=rows,
+        title=v.t("factcheck_title"), paragraphs=paragraphs, figure=Markup(figure_html),
+        header=header, rows=rows,
         choices=[(code, v.t(code)) for code in VERDICTS], caption=v.t("fc_table"),
         t=entries(v.lang, "text"))
 

@@ -129,12 +129,14 @@ QUESTIONS: tuple[Question, ...] = (
              premium_answer, premium_limits),
     Question("scaling", "scaling_cities", (("city_scaling", "figure_city_scaling"),),
              scaling_answer, scaling_limits),
-    Question("linkage", "linkage_distance_cities", (("city_linkage", "figure_city_linkage"),),
+    Question("linkage", "linkage_distance_cities", (("city_linkage", "figure_city_linkage"),
+                                                    ("city_capital", "figure_city_capital")),
              linkage_answer, linkage_limits),
     Question("places", "share_entities", (("share_scatter", "figure_share"),
                                           ("premium_bars", "figure_premium")),
              places_answer, places_limits),
-    Question("provinces", "share_provinces", (("scaling_scatter", "figure_scaling"),),
+    Question("provinces", "share_provinces", (("province_shares", "figure_province_shares"),
+                                              ("province_scaling", "figure_province_scaling")),
              provinces_answer, provinces_limits),
 )
 
