@@ -211,7 +211,8 @@ PHONE_LAYOUT = """() => {
     }
     if (!scrolls) wide.push(el.tagName + '#' + el.id + '.' + el.className);
   }
-  const cells = [...document.querySelectorAll('#claims td')].map(td => td.clientWidth);
+  const cells = [...document.querySelectorAll('section .cc-table td')]
+    .filter(td => td.innerText.trim().length > 3).map(td => td.clientWidth);
   return {page: document.documentElement.scrollWidth, view: window.innerWidth, wide,
           narrowest: Math.min(...cells)};
 }"""
