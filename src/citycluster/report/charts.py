@@ -246,7 +246,8 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
     topics = [v.label(f"section_{s}") for s in sorted(direct["section"].unique().to_list())]
 
     def panel(field: str, sort: list[str] | str) -> alt.Chart:
-        counts = data.group_by(field, "verdict", "order").len().rename({"len": "checks"})
+        counts = (data.group_by(field, "verdict", "order").len().rename({"len": "checks"})
+                  .sort(field, "order"))  # group_by's order varies from run to run
         return alt.Chart(counts, title=alt.Title(t[field], fontSize=13)).mark_bar().encode(
             y=alt.Y(f"{field}:N", title=None, sort=sort, axis=alt.Axis(labelLimit=260)),
             x=alt.X("sum(checks):Q", title=t["checks"]), color=color,
