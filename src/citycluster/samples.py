@@ -21,6 +21,11 @@ LINKAGE_METRICS = ("internal_trade_share", "industry_linkage", "supporting_rate"
 UNION_OF_CLUSTERS = "cn_big5"
 
 
+#: Cities of any level: the city samples' rows, never the places' (Guangzhou's own bulletin
+#: figures, kept under a local id beside its prefecture row, would count it twice).
+CITY_TYPES = ("prefecture_city", "city", "county_city")
+
+
 def provinces(shares: pl.DataFrame, claims: pl.DataFrame,
               reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """China's 31 provinces (2023): the one sample with enough rows for a real fit."""
@@ -34,7 +39,7 @@ def entities(shares: pl.DataFrame, claims: pl.DataFrame,
     An entity can appear twice (the article's pair and a reference pair), so the rows are not
     independent; ``entities_reference`` avoids that at the cost of fewer rows.
     """
-    return shares.filter(pl.col("entity_type") != "province",
+    return shares.filter(~pl.col("entity_type").is_in(["province", *CITY_TYPES]),
                          ~pl.col("city_level").fill_null(False))
 
 
@@ -50,12 +55,12 @@ def entities_reference(shares: pl.DataFrame, claims: pl.DataFrame,
 
 def clusters_cn(shares: pl.DataFrame, claims: pl.DataFrame,
                 reference: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Chinese clusters and cities with absolute GDP in yuan, for a scaling fit across them.
+    """Chinese clusters with absolute GDP in yuan, for a scaling fit across them.
 
     The union of the five clusters (``cn_big5``) is left out: it would count its members twice.
     """
     return shares.filter(pl.col("country") == "CHN", pl.col("origin") == "reference",
-                         pl.col("entity_type") != "province",
+                         ~pl.col("entity_type").is_in(["province", *CITY_TYPES]),
                          ~pl.col("city_level").fill_null(False),
                          pl.col("entity_id") != UNION_OF_CLUSTERS,
                          pl.col("gdp").is_not_null(), pl.col("population").is_not_null())
