@@ -9,6 +9,13 @@ from citycluster.shares import CLUSTERS, city_plan_members, national_totals
 from citycluster.sources import source_mix
 
 
+#: The columns on observed plus estimated figures (see :func:`city_cluster_shares`).
+EST_COLUMNS = ("observed_population", "estimated_population", "members_estimated_population",
+               "est_pop_share", "est_pop_share_low", "est_pop_share_high",
+               "observed_gdp", "estimated_gdp", "members_estimated_gdp",
+               "est_gdp_share", "est_gdp_share_low", "est_gdp_share_high")
+
+
 def _province_parts(members: list[str], province: str, known: dict[str, float],
                     cities_in: dict[str, list[str]],
                     province_total: float | None) -> tuple[float, float, int, list[str]]:
@@ -40,8 +47,16 @@ def _province_parts(members: list[str], province: str, known: dict[str, float],
             member_ids + with_total)
 
 
+def _estimated(estimates: pl.DataFrame | None, metric: str, column: str) -> dict[str, float]:
+    if estimates is None or estimates.is_empty():
+        return {}
+    return dict(estimates.filter(pl.col("metric") == metric)
+                .select("entity_id", column).iter_rows())
+
+
 def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
-                        coordinates: pl.DataFrame) -> pl.DataFrame:
+                        coordinates: pl.DataFrame,
+                        estimates: pl.DataFrame | None = None) -> pl.DataFrame:
     """The five clusters (and their union) from the cities their plans name, with bounds.
 
     Each cluster's population and GDP are summed over its member cities (2023, first releases,
@@ -50,6 +65,12 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     the non-member cities known. Partial members (Chongqing, 绵阳, 达州, 雅安, 抚州, 吉安) count
     whole; Hong Kong and Macao are outside China's national accounts and are left out.
     ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
+
+    With ``estimates`` (:func:`citycluster.estimates.projected`), the ``est_*`` columns give the
+    same shares on observed plus estimated figures, their range spanning the estimates'
+    intervals; ``estimated_*`` is what the estimates add and ``members_estimated_*`` how many
+    members they stand for, so observed and estimated amounts are never summed unseen. A
+    province whose part is already exact on observed figures keeps it.
     """
     plans = city_plan_members(membership).filter(pl.col("member_level") != "sar")
     cities_in: dict[str, list[str]] = {}
@@ -92,6 +113,10 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             low = high = 0.0
             known = 0
             used: list[str] = []
+            # observed plus estimated: the point, and the ends of the estimates' intervals
+            est = {c: _estimated(estimates, metric, c) for c in ("value_base", "low", "high")}
+            with_est = {c: [0.0, 0.0] for c in est}
+            added, n_est = 0.0, 0
             for province, ms in by_province.items():
                 whole = ms == [province]  # a whole province or municipality, keyed by its id
                 province_total = (figures[metric].get(province) if whole
@@ -100,9 +125,28 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                                                  province_total)
                 low, high, known = low + lo, high + hi, known + k
                 used += [province_ids.get(i, i) for i in ids]
+                filled = [m for m in ms if m not in figures[metric] and m in est["value_base"]]
+                for c, values in est.items():
+                    elo, ehi = (lo, hi) if lo == hi or not filled else _province_parts(
+                        ms, province, {**figures[metric], **{m: values[m] for m in filled}},
+                        cities_in, province_total)[:2]
+                    with_est[c][0] += elo
+                    with_est[c][1] += ehi
+                if lo != hi and filled:
+                    added += sum(est["value_base"][m] for m in filled)
+                    n_est += len(filled)
             row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
             row[f"known_{metric}"] = known
             row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
+            point = with_est["value_base"]
+            share = {"population": "pop_share", "gdp": "gdp_share"}[metric]
+            national = nat[metric][0]
+            row[f"est_{share}"] = point[0] / national if point[0] == point[1] else None
+            row[f"est_{share}_low"] = with_est["low"][0] / national
+            row[f"est_{share}_high"] = with_est["high"][1] / national
+            row[f"estimated_{metric}"] = added
+            row[f"members_estimated_{metric}"] = n_est
+            row[f"observed_{metric}"] = low
         exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
         rows.append({
             "entity_id": cid, "entity_type": "city_cluster",
@@ -122,5 +166,6 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "boundary": f"member cities ({n_members}, partial members whole)",
             "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
             "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
+            **{k: row[k] for k in EST_COLUMNS},
         })
     return pl.DataFrame(rows, infer_schema_length=None)

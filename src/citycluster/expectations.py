@@ -176,6 +176,20 @@ def cluster_total_rules() -> list[Rule]:
     ]
 
 
+def estimate_rules() -> list[Rule]:
+    """Rules for the estimates of missing member figures: the contract's, one estimate per
+    member and metric, and each inside its own interval."""
+    return [
+        *contract_rules(published.contract("estimates"), several_files=False),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["entity_id", "metric"]},
+             "one estimate per member and metric"),
+        Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value_base",
+             "column_B": "low", "or_equal": True}, "an estimate is not below its interval"),
+        Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "high",
+             "column_B": "value_base", "or_equal": True}, "an estimate is not above its interval"),
+    ]
+
+
 def cross_rules(tolerance: float) -> list[Rule]:
     """Rules across tables, evaluated on the table of checks from :func:`cross_checks`."""
     return [

@@ -135,6 +135,7 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
     from citycluster.cluster_totals import city_cluster_shares
+    from citycluster.estimates import projected
     from citycluster.place_names import place_names
     from citycluster.shares import build_shares
 
@@ -148,8 +149,10 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
     tables["links"] = change_years_agreement(tables["links"])
     tables["shares"] = build_shares(tables["claims"], tables["reference"], tables["membership"],
                                     tables["coordinates"])
+    tables["estimates"] = projected(tables["reference"], tables["membership"],
+                                    tables["coordinates"])
     tables["cluster_totals"] = city_cluster_shares(tables["reference"], tables["membership"],
-                                                   tables["coordinates"])
+                                                   tables["coordinates"], tables["estimates"])
     tables["place_names"] = place_names(tables)
     for name, frame in tables.items():
         published.check(name, frame, shape_only=True)  # its values are validation's to audit

@@ -19,7 +19,7 @@ from citycluster.errors import CityclusterError
 from citycluster.publish import fresh_sibling, swap_directory
 
 #: Tables ingest derives rather than reads; every other staged table is declared in the contract.
-DERIVED_TABLES = ("shares", "cluster_totals", "place_names")
+DERIVED_TABLES = ("shares", "cluster_totals", "estimates", "place_names")
 
 
 class ValidationFailed(CityclusterError, RuntimeError):
@@ -128,6 +128,7 @@ def audit(staging: Path, raw_dir: Path, province_sum_tolerance: float,
                          + ex.derived_rules(table), "where")
     suites["shares"] = (tables["shares"], ex.shares_rules(), "entity_id")
     suites["cluster_totals"] = (tables["cluster_totals"], ex.cluster_total_rules(), "entity_id")
+    suites["estimates"] = (tables["estimates"], ex.estimate_rules(), "entity_id")
     suites["place_names"] = (tables["place_names"], ex.place_name_rules(), "entity_id")
     suites["cross_table"] = (cross_checks(tables), ex.cross_rules(province_sum_tolerance),
                              "subject")

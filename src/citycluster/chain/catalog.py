@@ -54,7 +54,7 @@ def _parquet(*names: str) -> dict[str, Dataset]:
 
 
 PUBLISHED_TABLES = ("claims", "reference", "membership", "links", "shares", "coordinates",
-                    "paragraphs", "cluster_totals", "place_names")
+                    "paragraphs", "cluster_totals", "estimates", "place_names")
 MODEL_TABLES = ("models", "model_tests", "model_influence", "model_predictions",
                 "model_comparison")
 
