@@ -11,9 +11,9 @@ from citycluster.sources import source_mix
 
 #: The columns on observed plus estimated figures (see :func:`city_cluster_shares`).
 EST_COLUMNS = ("observed_population", "estimated_population", "members_estimated_population",
-               "est_pop_share", "est_pop_share_low", "est_pop_share_high",
-               "observed_gdp", "estimated_gdp", "members_estimated_gdp",
-               "est_gdp_share", "est_gdp_share_low", "est_gdp_share_high")
+               "estimated_ids_population", "est_pop_share", "est_pop_share_low",
+               "est_pop_share_high", "observed_gdp", "estimated_gdp", "members_estimated_gdp",
+               "estimated_ids_gdp", "est_gdp_share", "est_gdp_share_low", "est_gdp_share_high")
 
 
 def _province_parts(members: list[str], province: str, known: dict[str, float],
@@ -116,7 +116,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             # observed plus estimated: the point, and the ends of the estimates' intervals
             est = {c: _estimated(estimates, metric, c) for c in ("value_base", "low", "high")}
             with_est = {c: [0.0, 0.0] for c in est}
-            added, n_est = 0.0, 0
+            added, n_est, named = 0.0, 0, []
             for province, ms in by_province.items():
                 whole = ms == [province]  # a whole province or municipality, keyed by its id
                 province_total = (figures[metric].get(province) if whole
@@ -135,6 +135,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                 if lo != hi and filled:
                     added += sum(est["value_base"][m] for m in filled)
                     n_est += len(filled)
+                    named += filled
             row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
             row[f"known_{metric}"] = known
             row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
@@ -146,6 +147,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             row[f"est_{share}_high"] = with_est["high"][1] / national
             row[f"estimated_{metric}"] = added
             row[f"members_estimated_{metric}"] = n_est
+            row[f"estimated_ids_{metric}"] = ", ".join(named)
             row[f"observed_{metric}"] = low
         exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
         rows.append({

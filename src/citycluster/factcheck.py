@@ -34,7 +34,7 @@ import polars as pl
 
 from citycluster import published
 from citycluster.candidates import candidates, entity_label, source_text
-from citycluster.sources import source_mix
+from citycluster.sources import parse_mix, source_mix
 from citycluster.verdicts import (
     VERDICTS,
     Candidate,
@@ -152,11 +152,46 @@ def member_count_checks(claims: pl.DataFrame, membership: pl.DataFrame,
     return rows
 
 
+def estimate_checks(claims: pl.DataFrame, cluster_totals: pl.DataFrame | None,
+                    tol: Tolerances) -> list[dict[str, Any]]:
+    """A cluster's share claim against the share on observed plus estimated member figures.
+
+    The estimates' interval is passed as a pair of bounds, so the verdict is consistent only
+    when the claim's range holds the whole interval and inconsistent when it misses it; the
+    direct check, on observed figures alone, stays as it is beside this one.
+    """
+    if cluster_totals is None or "est_pop_share_low" not in cluster_totals.columns:
+        return []
+    rows = []
+    for claim in claims.filter(pl.col("metric").is_in(["pop_share", "gdp_share"])).iter_rows(
+            named=True):
+        total = cluster_totals.filter(pl.col("entity_id") == claim["entity_id"])
+        if total.is_empty():
+            continue
+        r = total.row(0, named=True)
+        col, metric = claim["metric"], "population" if claim["metric"] == "pop_share" else "gdp"
+        if not r[f"members_estimated_{metric}"]:
+            continue  # nothing estimated: the direct check says it all
+        label = entity_label(r["entity_id"], "member_cities_estimated",
+                             known=r[f"members_known_{metric}"],
+                             estimated=r[f"members_estimated_{metric}"], members=r["members"])
+        src = "member cities in china_cities_2023.csv plus the estimates in estimates.parquet"
+        ref = r["pop_source" if metric == "population" else "gdp_source"]
+        basis = parse_mix(r["pop_source_kinds" if metric == "population" else "gdp_source_kinds"])
+        cands = [Candidate(ref, r[f"est_{col}_low"], r["year"], "fraction", "lower_bound",
+                           "derived", src, label, basis, computed=True),
+                 Candidate(ref, r[f"est_{col}_high"], r["year"], "fraction", "upper_bound",
+                           "derived", src, label, basis, computed=True)]
+        rows.append(_row(claim, "with_estimates", judge(claim, cands, tol), tol))
+    return rows
+
+
 def run_factcheck(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
                   shares: pl.DataFrame, membership: pl.DataFrame,
                   tol: Tolerances, cluster_totals: pl.DataFrame | None = None) -> pl.DataFrame:
     """All checks, direct and across claims, in the factcheck.csv contract."""
     rows = (check_claims(claims, reference, links, shares, tol, cluster_totals)
             + implied_share_checks(claims, reference, tol)
-            + member_count_checks(claims, membership, tol))
+            + member_count_checks(claims, membership, tol)
+            + estimate_checks(claims, cluster_totals, tol))
     return pl.DataFrame(rows, schema=published.schema("factcheck")).select(COLUMNS)

@@ -39,6 +39,9 @@ class Candidate:
     label: dict[str, Any]
     #: for a figure derived from others: how many figures of each source kind it rests on
     basis: tuple[tuple[str, int], ...] = ()
+    #: an end of an interval computed here (an estimate's): its width already counts the
+    #: figures' uncertainty, so it is not widened again for rounding
+    computed: bool = False
 
     def kinds(self) -> tuple[tuple[str, int], ...]:
         """The source kinds behind this figure, with counts."""
@@ -82,10 +85,12 @@ def claim_interval(claim: dict[str, Any], qualifier: str, tol: Tolerances) -> In
     }[qualifier]
 
 
-def reference_band(values: list[float], tol: Tolerances, base_unit: str = "") -> Interval:
-    """The range of the references, widened by their own rounding (a year is exact)."""
+def reference_band(values: list[float], tol: Tolerances, base_unit: str = "",
+                   computed: bool = False) -> Interval:
+    """The range of the references, widened by their own rounding (a year is exact, and so is
+    an interval computed here)."""
     low, high = min(values), max(values)
-    slack = 0.0 if base_unit == "year" else tol.rounding
+    slack = 0.0 if base_unit == "year" or computed else tol.rounding
     return Interval(low - abs(low) * slack, high + abs(high) * slack)
 
 
@@ -210,8 +215,9 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         return Outcome("unverifiable", [part("bounds_too_far", limit=tol.max_year_gap)],
                        bounds, None)
     bracket = _bracket(chosen)
+    computed = all(b.computed for b in chosen)
     if bracket is not None and civ.contains(
-            reference_band(list(bracket), tol, chosen[0].base_unit)):
+            reference_band(list(bracket), tol, chosen[0].base_unit, computed)):
         lo, hi = bracket
         share = chosen[0].base_unit
         return Outcome("consistent", [part(
@@ -220,7 +226,7 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
             chosen, "bounds")
     respected = []
     for b in chosen:
-        band = reference_band([b.value], tol, b.base_unit)
+        band = reference_band([b.value], tol, b.base_unit, b.computed)
         limit = (Interval(None, band.high) if b.relation == "upper_bound"
                  else Interval(band.low, None))
         if not civ.overlaps(limit):

@@ -40,6 +40,39 @@ def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,
               known_gdp=b["members_known_gdp"])]
 
 
+def with_estimates(checks: pl.DataFrame, totals: pl.DataFrame, v: Voice) -> list[str]:
+    """Each headline verdict again on observed plus estimated member figures, the members the
+    estimates stand for, and how much the verdict rests on them: the total the missing members
+    would need for it to change, beside what the estimates give them."""
+    big5 = totals.filter(pl.col("entity_id") == "cn_big5")
+    rows = checks.filter(pl.col("check") == "with_estimates",
+                         pl.col("claim_id").is_in(list(HEADLINE)))
+    if not big5.height:
+        return []
+    b = big5.row(0, named=True)
+    out = []
+    for r in rows.sort("claim_id").iter_rows(named=True):
+        metric = "population" if r["metric"] == "pop_share" else "gdp"
+        unit = "persons" if metric == "population" else "CNY"
+        national = b[f"observed_{metric}"] / b[f"{r['metric']}_low"]
+        low, high = b[f"est_{r['metric']}_low"], b[f"est_{r['metric']}_high"]
+        if high < r["claimed_low"]:
+            needed, side = r["claimed_low"] * national - b[f"observed_{metric}"], "at_least"
+        elif low > r["claimed_high"]:
+            needed, side = r["claimed_high"] * national - b[f"observed_{metric}"], "at_most"
+        else:
+            needed, side = None, None
+        named = [e for e in (b[f"estimated_ids_{metric}"] or "").split(", ") if e]
+        out.append(v.t("findings_estimated", claim=r["claim_id"], metric=v.label(metric),
+                       n=b[f"members_estimated_{metric}"], low=v.pct(low, 1),
+                       high=v.pct(high, 1), verdict=v.t(r["verdict"]),
+                       members=v.t("name_sep").join(v.name(e) for e in named)))
+        if needed is not None:
+            out.append(v.t(f"findings_flip_{side}", needed=v.readable(needed, unit),
+                           estimated=v.readable(b[f"estimated_{metric}"], unit)))
+    return out
+
+
 def close(checks: pl.DataFrame, v: Voice) -> list[str]:
     """How the article's figures fare as a whole; the fact-check lists them one by one."""
     direct = checks.filter(pl.col("check") == "direct")
@@ -55,6 +88,7 @@ def section(tables: dict[str, pl.DataFrame], v: Voice) -> str:
 
     return render_template(
         "findings.html.j2", title=v.t("findings_title"),
-        lead=lead(tables["factcheck"], tables["cluster_totals"], tables["claims"], v),
+        lead=[*lead(tables["factcheck"], tables["cluster_totals"], tables["claims"], v),
+              *with_estimates(tables["factcheck"], tables["cluster_totals"], v)],
         glance_intro=v.t("findings_glance"), glance=results.glance(dict(tables), v),
         close=close(tables["factcheck"], v))
