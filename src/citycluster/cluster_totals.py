@@ -8,7 +8,6 @@ import polars as pl
 from citycluster.shares import CLUSTERS, city_plan_members, national_totals
 from citycluster.sources import source_mix
 
-
 #: The columns on observed plus estimated figures (see :func:`city_cluster_shares`).
 EST_COLUMNS = ("observed_population", "estimated_population", "members_estimated_population",
                "estimated_ids_population", "est_pop_share", "est_pop_share_low",
