@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from citycluster import published
 from citycluster.shares import city_plan_members
 
 #: The earlier official figure each metric starts from, and its vintage.
@@ -22,9 +23,6 @@ TARGET_YEAR = 2023
 VINTAGE = "estimate_projected"
 #: Fewer observed changes than this in a province, and the spread is taken over every province.
 MIN_OBSERVED = 2
-COLUMNS = ("entity_id", "metric", "year", "vintage", "value_base", "low", "high", "base_unit",
-           "base_ref", "base_year", "base_value", "province_id", "province_ratio",
-           "ratio_refs", "spread_from", "n_observed", "source")
 
 
 def _figures(reference: pl.DataFrame, metric: str, year: int, vintage: str) -> pl.DataFrame:
@@ -108,10 +106,40 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
                 "province_ratio": ratios[prov], "ratio_refs": refs[prov],
                 "spread_from": spread_from, "n_observed": spread.len(),
                 "source": f"{b0['ref_id']}: {b0['source_publisher']}, {b0['source_document']}"})
-    schema = {"year": pl.Int32, "base_year": pl.Int32, "n_observed": pl.Int64}
-    if not rows:
-        return pl.DataFrame(schema={c: schema.get(c, pl.Float64 if c in (
-            "value_base", "low", "high", "base_value", "province_ratio") else pl.String)
-            for c in COLUMNS})
-    return pl.DataFrame(rows).with_columns(
-        pl.col(c).cast(t) for c, t in schema.items()).select(COLUMNS).sort("entity_id", "metric")
+    return pl.DataFrame(rows, schema=published.schema("estimates")).sort("entity_id", "metric")
+
+
+#: The official documents a missing figure would be printed in, in the order a researcher
+#: would look: the city's statistical bulletin, then the province's yearbook of the next year.
+BULLETIN = "{year}年{city}国民经济和社会发展统计公报"
+YEARBOOK = "{province}统计年鉴{edition}"
+
+
+def worklist(reference: pl.DataFrame, membership: pl.DataFrame, coordinates: pl.DataFrame,
+             estimates: pl.DataFrame) -> pl.DataFrame:
+    """Every missing member figure, what stands in for it now, and where to find the real one.
+
+    A researcher who finds a figure adds a row to ``data/raw/reference/china_cities_2023.csv``
+    and reruns: the figure replaces its estimate and the totals move (tests/test_worklist.py).
+    """
+    names = dict(coordinates.select("entity_id", "name_zh").iter_rows())
+    province_zh = dict(coordinates.select("entity_id", "province_zh").iter_rows())
+    est = {(r["entity_id"], r["metric"]): r for r in estimates.iter_rows(named=True)}
+    rows = []
+    for gap in missing(reference, membership).sort("cluster_id", "entity_id", "metric").iter_rows(
+            named=True):
+        city, key = names.get(gap["entity_id"], gap["entity_id"]), (gap["entity_id"],
+                                                                     gap["metric"])
+        e = est.get(key)
+        rows.append({
+            "entity_id": gap["entity_id"], "entity_zh": city,
+            "province_zh": province_zh.get(gap["entity_id"]), "cluster_id": gap["cluster_id"],
+            "metric": gap["metric"], "year": TARGET_YEAR,
+            "stands_in": "estimate" if e else "province_residual",
+            "estimate": e["value_base"] if e else None, "low": e["low"] if e else None,
+            "high": e["high"] if e else None, "base_ref": e["base_ref"] if e else None,
+            "base_unit": e["base_unit"] if e else None,
+            "document": BULLETIN.format(year=TARGET_YEAR, city=city),
+            "alternative": YEARBOOK.format(province=province_zh.get(gap["entity_id"], ""),
+                                           edition=TARGET_YEAR + 1)})
+    return pl.DataFrame(rows, schema=published.schema("missing_figures"))

@@ -1,0 +1,113 @@
+"""The member-gap worklist's round trip, and the estimates it rests on.
+
+A researcher finds a missing 2023 figure, adds it to the raw city table and reruns: the figure
+passes validation, replaces its estimate, leaves the worklist and moves the cluster totals. Run
+in-process through ingest and validation, as the chain runs them (tests/test_bad_input.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from citycluster import estimates, ingest, validate
+from citycluster.paths import repo_root
+
+RAW = repo_root() / "data" / "raw"
+CITIES = "reference/china_cities_2023.csv"
+
+
+def stage(raw: Path, tmp: Path) -> tuple[dict[str, pl.DataFrame], validate.Audit]:
+    staging = tmp / "staging"
+    tables = ingest.stage_all(raw, staging, 0.05)
+    return tables, validate.audit(staging, raw, 0.05, None)
+
+
+@pytest.fixture(scope="module")
+def as_committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    tables, audit = stage(RAW, tmp_path_factory.mktemp("committed"))
+    assert audit.critical_failures.is_empty()
+    return tables
+
+
+def test_every_missing_member_figure_is_on_the_worklist(
+        as_committed: dict[str, pl.DataFrame]) -> None:
+    t = as_committed
+    work = estimates.worklist(t["reference"], t["membership"], t["coordinates"],
+                              t["estimates"])
+    gaps = estimates.missing(t["reference"], t["membership"])
+    assert work.height == gaps.height > 0
+    assert set(work.filter(pl.col("stands_in") == "estimate")
+               .select("entity_id", "metric").iter_rows()) == set(
+        t["estimates"].select("entity_id", "metric").iter_rows())
+    assert work["document"].str.contains("国民经济和社会发展统计公报").all()
+    # an estimate sits inside its interval and names the official figure it starts from
+    e = t["estimates"]
+    assert (e["low"] <= e["value_base"]).all() and (e["value_base"] <= e["high"]).all()
+    assert set(e["base_ref"]) <= set(t["reference"]["ref_id"])
+    assert set(e["vintage"]) == {estimates.VINTAGE}
+
+
+def test_an_estimate_is_the_census_figure_moved_with_its_province(
+        as_committed: dict[str, pl.DataFrame]) -> None:
+    t = as_committed
+    ref = t["reference"]
+    row = t["estimates"].filter(pl.col("metric") == "population").row(0, named=True)
+    base = ref.filter(pl.col("ref_id") == row["base_ref"]).row(0, named=True)
+    now_ref, then_ref = row["ratio_refs"].split("/")
+    value = dict(ref.select("ref_id", "value_base").iter_rows())
+    assert base["year"] == 2020 and base["vintage"] == "census"
+    assert row["value_base"] == pytest.approx(
+        base["value_base"] * value[now_ref] / value[then_ref])
+
+
+def test_a_found_figure_replaces_its_estimate_and_moves_the_totals(
+        as_committed: dict[str, pl.DataFrame], tmp_path: Path) -> None:
+    before = as_committed
+    totals = before["cluster_totals"]
+    # a member whose estimate the totals use (a province exact on observed figures needs none)
+    used = totals.filter(pl.col("entity_id") == "cn_big5")["estimated_ids_population"][0]
+    target = before["estimates"].filter(pl.col("metric") == "population",
+                                        pl.col("entity_id") == used.split(", ")[0]).row(
+        0, named=True)
+    cluster = before["membership"].filter(
+        pl.col("member_entity_id") == target["entity_id"])["cluster_id"][0]
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    path = raw / CITIES
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    template = next(r for r in rows if r["metric"] == "population")
+    names = dict(before["place_names"].filter(pl.col("lang") == "en")
+                 .select("entity_id", "name").iter_rows())
+    found = dict(template, ref_id="CITY999", entity_id=target["entity_id"],
+                 entity_zh=before["coordinates"].filter(
+                     pl.col("entity_id") == target["entity_id"])["name_zh"][0],
+                 entity_en=names[target["entity_id"]], value=f"{target['high'] / 1e4:.2f}",
+                 unit="万人", note="test row: a figure a researcher found")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(template), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([*rows, found])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+    after, audit = stage(raw, tmp_path)
+    assert audit.critical_failures.is_empty(), audit.critical_failures
+    assert not after["estimates"].filter(pl.col("entity_id") == target["entity_id"],
+                                         pl.col("metric") == "population").height
+    work = estimates.worklist(after["reference"], after["membership"], after["coordinates"],
+                              after["estimates"])
+    assert (target["entity_id"], "population") not in set(
+        work.select("entity_id", "metric").iter_rows())
+
+    def row(frame: pl.DataFrame) -> dict:
+        return frame.filter(pl.col("entity_id") == cluster).row(0, named=True)
+
+    old, new = row(totals), row(after["cluster_totals"])
+    assert new["members_known_population"] == old["members_known_population"] + 1
+    assert new["members_estimated_population"] == old["members_estimated_population"] - 1
+    assert new["observed_population"] > old["observed_population"]
