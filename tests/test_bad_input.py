@@ -217,7 +217,7 @@ def first_fast(cases: list[Case]) -> list[Any]:
 def test_clean_tables_pass_and_publish(published: Path) -> None:
     names = sorted(p.name for p in (published / "processed").iterdir())
     declared = {f"{t}.parquet" for t in contracts.load(RAW).tables()}
-    derived = {"shares.parquet", "cluster_totals.parquet", "place_names.parquet"}
+    derived = {f"{t}.parquet" for t in validate.DERIVED_TABLES}
     assert names == sorted(declared | derived)
 
 

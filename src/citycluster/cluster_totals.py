@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from citycluster import published
 from citycluster.shares import CLUSTERS, city_plan_members, national_totals
 from citycluster.sources import source_mix
 
@@ -81,13 +82,14 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     totals = national_totals(reference).filter(pl.col("country") == "CHN", pl.col("year") == 2023,
                                                pl.col("vintage") == "first_release")
     nat = {r["metric"]: (r["national"], r["national_ref"]) for r in totals.iter_rows(named=True)}
-    if set(nat) != {"population", "gdp"}:
-        return pl.DataFrame()
+    if set(nat) != {"population", "gdp"}:  # validation names the national row that is missing
+        return pl.DataFrame(schema=published.schema("cluster_totals"))
     ref23 = reference.filter(pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]),
                              pl.col("country") == "CHN")
     figures = {m: dict(ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
-                                    pl.col("base_unit") != "MOP")
-                       .group_by("entity_id").agg(pl.col("value_base").first()).iter_rows())
+                                    pl.col("base_unit") != "MOP").sort("ref_id")
+                       .group_by("entity_id", maintain_order=True)
+                       .agg(pl.col("value_base").first()).iter_rows())
                for m in ("population", "gdp")}
     kind_of = dict(ref23.sort("ref_id").group_by("entity_id", "metric", maintain_order=True)
                    .agg(pl.col("source_kind").first())
@@ -100,7 +102,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     groups["cn_big5"] = plans
     for cid, members in groups.items():
         by_province: dict[str, list[str]] = {}
-        for r in members.unique("member_entity_id").iter_rows(named=True):
+        for r in members.unique("member_entity_id").sort("member_entity_id").iter_rows(
+                named=True):
             if r["member_entity_id"].startswith("cn_prov_"):  # a municipality, counted whole
                 by_province[r["member_entity_id"]] = [r["member_entity_id"]]
             else:

@@ -58,19 +58,29 @@ def missing(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
 def changes(reference: pl.DataFrame, metric: str, province: dict[str, str]) -> pl.DataFrame:
     """Cities with both the base-year and the 2023 figure: their change over their province's
     (``relative`` is 1 where a city moved exactly as its province did)."""
+    ratio = _ratios(reference, metric)
+    cities = ratio.filter(pl.col("entity_id").str.starts_with("cn_city_")).with_columns(
+        pl.col("entity_id").replace_strict(province, default=None).alias("province_id"))
+    return cities.join(province_changes(reference, metric), on="province_id").with_columns(
+        (pl.col("ratio") / pl.col("province_ratio")).alias("relative"))
+
+
+def province_changes(reference: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """Each province's 2023 figure over its base-year figure, whether or not any of its cities
+    has both years: a missing member is projected with it even where no spread is local."""
+    ratios = _ratios(reference, metric)
+    return ratios.filter(pl.col("entity_id").str.starts_with("cn_prov_")).select(
+        pl.col("entity_id").alias("province_id"), pl.col("ratio").alias("province_ratio"),
+        pl.col("refs").alias("ratio_refs"))
+
+
+def _ratios(reference: pl.DataFrame, metric: str) -> pl.DataFrame:
     year, vintage = BASE[metric]
     base, now = (_figures(reference, metric, year, vintage),
                  _figures(reference, metric, TARGET_YEAR, "first_release"))
-    ratio = base.join(now, on="entity_id", suffix="_now").select(
+    return base.join(now, on="entity_id", suffix="_now").select(
         "entity_id", (pl.col("value_base_now") / pl.col("value_base")).alias("ratio"),
         pl.concat_str("ref_id_now", "ref_id", separator="/").alias("refs"))
-    provinces = ratio.filter(pl.col("entity_id").str.starts_with("cn_prov_")).select(
-        pl.col("entity_id").alias("province_id"), pl.col("ratio").alias("province_ratio"),
-        pl.col("refs").alias("ratio_refs"))
-    cities = ratio.filter(pl.col("entity_id").str.starts_with("cn_city_")).with_columns(
-        pl.col("entity_id").replace_strict(province, default=None).alias("province_id"))
-    return cities.join(provinces, on="province_id").with_columns(
-        (pl.col("ratio") / pl.col("province_ratio")).alias("relative"))
 
 
 def projected(reference: pl.DataFrame, membership: pl.DataFrame,
@@ -82,8 +92,9 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
     for metric, (year, vintage) in BASE.items():
         base = _figures(reference, metric, year, vintage)
         observed = changes(reference, metric, province)
-        ratios = dict(observed.select("province_id", "province_ratio").unique().iter_rows())
-        refs = dict(observed.select("province_id", "ratio_refs").unique().iter_rows())
+        provinces = province_changes(reference, metric)
+        ratios = dict(provinces.select("province_id", "province_ratio").iter_rows())
+        refs = dict(provinces.select("province_id", "ratio_refs").iter_rows())
         if observed.is_empty():
             continue
         for gap in gaps.filter(pl.col("metric") == metric).iter_rows(named=True):

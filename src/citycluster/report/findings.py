@@ -63,13 +63,22 @@ def with_estimates(checks: pl.DataFrame, totals: pl.DataFrame, v: Voice) -> list
         else:
             needed, side = None, None
         named = [e for e in (b[f"estimated_ids_{metric}"] or "").split(", ") if e]
+        n = b[f"members_estimated_{metric}"]
+        missing = b["members"] - b[f"members_known_{metric}"]
         out.append(v.t("findings_estimated", claim=r["claim_id"], metric=v.label(metric),
-                       n=b[f"members_estimated_{metric}"], low=v.pct(low, 1),
+                       estimated=v.plural("n_are_estimated", n), missing=missing,
+                       low=v.pct(low, 1),
                        high=v.pct(high, 1), verdict=v.t(r["verdict"]),
                        members=v.t("name_sep").join(v.name(e) for e in named)))
+        if missing > n:
+            out.append(v.t("findings_unestimated", rest=v.plural("n_figures_have", missing - n),
+                           metric=v.label(metric)))
         if needed is not None:
             out.append(v.t(f"findings_flip_{side}", needed=v.readable(needed, unit),
                            estimated=v.readable(b[f"estimated_{metric}"], unit)))
+            if missing > n:
+                out.append(v.t(f"findings_flip_rest_{side}", claim=r["claim_id"],
+                               metric=v.label(metric)))
     return out
 
 
