@@ -111,3 +111,29 @@ def test_a_found_figure_replaces_its_estimate_and_moves_the_totals(
     assert new["members_known_population"] == old["members_known_population"] + 1
     assert new["members_estimated_population"] == old["members_estimated_population"] - 1
     assert new["observed_population"] > old["observed_population"]
+
+
+def test_hong_kong_and_macao_stand_beside_the_bay_area_never_in_it(
+        as_committed: dict[str, pl.DataFrame]) -> None:
+    """Their GDP is converted through the pegs and the yuan's rate, and shown as a ratio to
+    mainland China's totals; the Bay Area's own shares count only its nine mainland cities."""
+    t = as_committed
+    gba = t["cluster_totals"].filter(pl.col("entity_id") == "cn_gba").row(0, named=True)
+    ref = t["reference"].filter(pl.col("year") == 2023)
+
+    def value(entity: str, metric: str) -> float:
+        rows = ref.filter(pl.col("entity_id") == entity, pl.col("metric") == metric)
+        return rows.sort("ref_id")["value_base"][0]
+
+    cny_per_usd, hkd_per_usd, mop_per_hkd = (value("cn", "usd_rate"), value("cn_hk", "usd_rate"),
+                                             value("cn_mo", "hkd_rate"))
+    expected = (value("cn_hk", "gdp") / hkd_per_usd * cny_per_usd
+                + value("cn_mo", "gdp") / mop_per_hkd / hkd_per_usd * cny_per_usd)
+    assert gba["sar_gdp"] == pytest.approx(expected)
+    assert gba["sar_population"] == value("cn_hk", "population") + value("cn_mo", "population")
+    national_gdp = gba["observed_gdp"] / gba["gdp_share"]
+    assert gba["sar_gdp_ratio"] == pytest.approx(expected / national_gdp)
+    members = t["membership"].filter(pl.col("cluster_id") == "cn_gba",
+                                     pl.col("member_level") != "sar")
+    assert gba["members"] == members["member_entity_id"].n_unique()
+    assert t["cluster_totals"].filter(pl.col("entity_id") == "cn_yrd")["sar_gdp"].is_null().all()

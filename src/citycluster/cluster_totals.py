@@ -9,6 +9,54 @@ from citycluster import published
 from citycluster.shares import CLUSTERS, city_plan_members, national_totals
 from citycluster.sources import source_mix
 
+#: The columns on Hong Kong and Macao, beside a cluster and never inside it.
+SAR_COLUMNS = ("sar_population", "sar_gdp", "sar_pop_ratio", "sar_gdp_ratio", "sar_source")
+#: Each SAR's GDP currency and the rates that take it to yuan: (metric, entity) rows of the
+#: reference table, multiplied through in order (MOP -> HKD -> USD -> CNY).
+SAR_RATES = {"HKD": (("usd_rate", "cn_hk", "divide"), ("usd_rate", "cn", "multiply")),
+             "MOP": (("hkd_rate", "cn_mo", "divide"), ("usd_rate", "cn_hk", "divide"),
+                     ("usd_rate", "cn", "multiply"))}
+
+
+def sars_beside(reference: pl.DataFrame, sar_ids: list[str],
+                national: dict[str, tuple[float, str]]) -> dict[str, object]:
+    """Hong Kong's and Macao's 2023 population and GDP (in yuan, through the pegs and the
+    yuan's 2023 average central parity), as ratios to mainland China's totals.
+
+    They are outside China's national accounts, so the ratios are a line beside a cluster's
+    share and never part of it; empty where a figure or a rate is missing.
+    """
+    empty: dict[str, object] = dict.fromkeys(SAR_COLUMNS)
+    if not sar_ids:
+        return empty
+    ref = reference.filter(pl.col("year") == 2023)
+    rate = {(r["metric"], r["entity_id"]): (r["value_base"], r["ref_id"])
+            for r in ref.filter(pl.col("metric").str.ends_with("_rate")).iter_rows(named=True)}
+    population = gdp = 0.0
+    used: list[str] = []
+    for sid in sorted(sar_ids):
+        rows = {r["metric"]: r for r in ref.filter(pl.col("entity_id") == sid).sort("ref_id")
+                .unique("metric", keep="first", maintain_order=True).iter_rows(named=True)}
+        if "population" not in rows or "gdp" not in rows:
+            return empty
+        value = rows["gdp"]["value_base"]
+        for metric, entity, op in SAR_RATES.get(rows["gdp"]["base_unit"], ()):
+            if (metric, entity) not in rate:
+                return empty
+            r, rid = rate[(metric, entity)]
+            value = value / r if op == "divide" else value * r
+            used.append(rid)
+        if rows["gdp"]["base_unit"] not in SAR_RATES and rows["gdp"]["base_unit"] != "CNY":
+            return empty
+        population += rows["population"]["value_base"]
+        gdp += value
+        used += [rows["population"]["ref_id"], rows["gdp"]["ref_id"]]
+    return {"sar_population": population, "sar_gdp": gdp,
+            "sar_pop_ratio": population / national["population"][0],
+            "sar_gdp_ratio": gdp / national["gdp"][0],
+            "sar_source": ", ".join(dict.fromkeys(used))}
+
+
 #: The columns on observed plus estimated figures (see :func:`city_cluster_shares`).
 EST_COLUMNS = ("observed_population", "estimated_population", "members_estimated_population",
                "estimated_ids_population", "est_pop_share", "est_pop_share_low",
@@ -72,7 +120,9 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     members they stand for, so observed and estimated amounts are never summed unseen. A
     province whose part is already exact on observed figures keeps it.
     """
-    plans = city_plan_members(membership).filter(pl.col("member_level") != "sar")
+    members = city_plan_members(membership)
+    plans = members.filter(pl.col("member_level") != "sar")
+    sars = members.filter(pl.col("member_level") == "sar")
     cities_in: dict[str, list[str]] = {}
     for r in coordinates.iter_rows(named=True):
         if r["entity_id"].startswith("cn_city_"):
@@ -171,5 +221,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
             "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
             **{k: row[k] for k in EST_COLUMNS},
+            **sars_beside(reference, sorted(set(
+                sars["member_entity_id"] if cid == "cn_big5"
+                else sars.filter(pl.col("cluster_id") == cid)["member_entity_id"])), nat),
         })
     return pl.DataFrame(rows, infer_schema_length=None)

@@ -36,7 +36,8 @@ UNITS: dict[str, Unit] = {
     "thousand persons": Unit("population", "persons", Fraction(10**3)),
     "million persons": Unit("population", "persons", Fraction(10**6)),
     "万人次": Unit("visits", "person_visits", Fraction(_WAN)),
-    # money, each currency its own dimension (no exchange rates are applied anywhere)
+    # money, each currency its own dimension (the one conversion, of Hong Kong's and Macao's
+    # GDP for the line beside the Greater Bay Area, uses the rates below, never a share)
     "元": Unit("money_cny", "CNY", Fraction(1)),
     "亿元": Unit("money_cny", "CNY", Fraction(_YI)),
     "万亿元": Unit("money_cny", "CNY", Fraction(10**12)),
@@ -50,6 +51,10 @@ UNITS: dict[str, Unit] = {
     "JPY trillion": Unit("money_jpy", "JPY", Fraction(10**12)),
     "GBP million": Unit("money_gbp", "GBP", Fraction(10**6)),
     "GBP billion": Unit("money_gbp", "GBP", Fraction(10**9)),
+    # exchange rates, each pair its own dimension
+    "元/美元": Unit("rate_cny_usd", "CNY/USD", Fraction(1)),
+    "港元/美元": Unit("rate_hkd_usd", "HKD/USD", Fraction(1)),
+    "澳门元/港元": Unit("rate_mop_hkd", "MOP/HKD", Fraction(1)),
     # area
     "平方公里": Unit("area", "km2", Fraction(1)),
     "万平方公里": Unit("area", "km2", Fraction(_WAN)),

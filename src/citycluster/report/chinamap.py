@@ -103,7 +103,12 @@ def caption(totals: pl.DataFrame, v: Voice) -> str:
         r = row.row(0, named=True)
         items.append(v.t("map_item", cluster=v.name(cid),
                          pop=_share(r, "pop", v), gdp=_share(r, "gdp", v)))
-    return v.t("figure_map", clusters=v.t("list_sep").join(items))
+    sars = [v.t("map_sar", cluster=v.name(r["entity_id"]), pop=v.pct(r["sar_pop_ratio"]),
+                gdp=v.pct(r["sar_gdp_ratio"]), refs=r["sar_source"])
+            for r in totals.filter(pl.col("entity_id").is_in(list(CLUSTER_COLORS)),
+                                   pl.col("sar_gdp_ratio").is_not_null()).iter_rows(named=True)]
+    lead = v.t("figure_map", clusters=v.t("list_sep").join(items))
+    return v.t("sentence_sep").join([lead, *sars])
 
 
 def _share(row: dict[str, Any], metric: str, v: Voice) -> str:
