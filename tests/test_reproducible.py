@@ -9,12 +9,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import built_once, copy_repo, run_chain, run_cli, tree_bytes
+from tests.conftest import built_once, copy_repo, run_cli, tree_bytes
 
 pytestmark = pytest.mark.chain
 VOLATILE = re.compile(r'<(dd|details) class="volatile">.*?</\1>', re.S)
@@ -35,10 +37,78 @@ def assert_same_results(a: Path, b: Path) -> None:
         assert report_body(a, lang) == report_body(b, lang)
 
 
+@dataclass(frozen=True)
+class Interrupted:
+    """A run stopped by a signal inside the model step and then resumed: what it left."""
+
+    root: Path
+    returncode: int
+    report_left: bool
+    outcome: dict
+    kernel_folders_left: bool
+    resumed: subprocess.CompletedProcess[str]
+    outcome_after: dict
+    kernel_tmp_after: list[str]
+
+
+def interrupt_and_resume(root: Path, sig: signal.Signals) -> Interrupted:
+    """Run the chain on ``root``, send ``sig`` once the model step has a kernel running, then
+    run it again to the end; record what each left, for the tests to judge."""
+    # short (a socket path may not exceed about 100 characters); removed once it is judged
+    kernel_tmp = Path(tempfile.mkdtemp(prefix="cc-"))
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp))
+    with subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          start_new_session=True) as proc:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 300
+        for line in proc.stdout:
+            if "03_model ..." in line or time.monotonic() > deadline:
+                break
+        time.sleep(1.0)  # inside the model step, with a kernel running
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)
+    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
+    left = bool(list(kernel_tmp.glob("citycluster-kernel-*")))
+    report_left = (root / "reports" / "report.en.html").exists()
+    resumed = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
+    after = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
+    remaining = [p.name for p in kernel_tmp.iterdir()]
+    shutil.rmtree(kernel_tmp, ignore_errors=True)
+    return Interrupted(root, proc.returncode, report_left, outcome, left, resumed, after,
+                       remaining)
+
+
 @pytest.fixture(scope="session")
-def second_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second, independent clean run (the determinism check compares it with chain_repo)."""
-    return built_once(tmp_path_factory, "second", run_chain)
+def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
+    """A run stopped by Ctrl-C (SIGINT) in the model step and resumed. Its resumed outputs are
+    also the second, independent clean run that the determinism check compares with
+    chain_repo: every step of it ran in its own kernels from the raw files, none was copied."""
+    made: list[Interrupted] = []
+
+    def build(root: Path) -> None:
+        made.append(interrupt_and_resume(root, signal.SIGINT))
+        (root.parent / "interrupted.json").write_text(json.dumps({
+            "returncode": made[0].returncode, "report_left": made[0].report_left,
+            "outcome": made[0].outcome, "kernel_folders_left": made[0].kernel_folders_left,
+            "resumed": [made[0].resumed.returncode, made[0].resumed.stdout,
+                        made[0].resumed.stderr],
+            "outcome_after": made[0].outcome_after,
+            "kernel_tmp_after": made[0].kernel_tmp_after}), encoding="utf-8")
+
+    root = built_once(tmp_path_factory, "interrupted", build)
+    record = json.loads((root.parent / "interrupted.json").read_text(encoding="utf-8"))
+    code, out, err = record.pop("resumed")
+    return Interrupted(root=root, resumed=subprocess.CompletedProcess([], code, out, err),
+                       **record)
+
+
+@pytest.fixture(scope="session")
+def second_run(interrupted: Interrupted) -> Path:
+    """The second clean run (see :func:`interrupted`), once its resume has ended well."""
+    assert interrupted.resumed.returncode == 0, (interrupted.resumed.stdout
+                                                 + interrupted.resumed.stderr)
+    return interrupted.root
 
 
 def test_two_clean_runs_give_identical_outputs(chain_repo: Path, second_run: Path) -> None:
@@ -73,17 +143,18 @@ def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path,
     assert "ran         01_ingest: inputs changed" in result.stdout
     for step in ("02_validate", "03_model", "04_factcheck", "05_figures"):
         assert f"up to date  {step}" in result.stdout
-    # a changed figure reruns the steps that read it
+    # a changed figure reruns the steps that read it (up to the fact-check: the reports' own
+    # rerun on changed inputs is the README case above)
     ref = root / "data" / "raw" / "reference" / "china_local.csv"
     ref.write_text(ref.read_text(encoding="utf-8").replace(",214.85,", ",230.5,"),
                    encoding="utf-8")
-    result = run_cli(root, "run")
+    result = run_cli(root, "run", "--until", "04_factcheck")
     assert result.returncode == 0, result.stderr
     assert "ran         01_ingest: inputs changed" in result.stdout
     assert "ran         04_factcheck: inputs changed" in result.stdout
     # a deleted output is noticed
     (root / "reports" / "factcheck.csv").unlink()
-    result = run_cli(root, "run")
+    result = run_cli(root, "run", "--until", "04_factcheck")
     assert "ran         04_factcheck: outputs missing or changed" in result.stdout
 
 
@@ -114,34 +185,27 @@ def test_a_terminated_run_stops_like_ctrl_c_and_records_why(tmp_path: Path) -> N
     assert not (root / "data" / "processed").exists()  # nothing half-published
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_an_interrupted_run_resumes_to_the_same_outputs(chain_repo: Path, tmp_path: Path,
-                                                        kernel_tmp: Path,
-                                                        sig: signal.Signals) -> None:
-    root = copy_repo(tmp_path / "repo")
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp))
-    with subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          start_new_session=True) as proc:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 300
-        for line in proc.stdout:
-            if "03_model ..." in line or time.monotonic() > deadline:
-                break
-        time.sleep(1.0)  # inside the model step, with a kernel running
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout=120)
-    assert proc.returncode != 0
-    assert not (root / "reports" / "report.en.html").exists()  # nothing half-published
+def assert_resumed_well(run: Interrupted, sig: signal.Signals, chain_repo: Path) -> None:
+    assert run.returncode != 0
+    assert not run.report_left  # nothing half-published
     # the run's record says it did not end well: failed when it could say so, else "running"
-    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
-    assert outcome["status"] == ("failed" if sig == signal.SIGINT else "running"), outcome
+    assert run.outcome["status"] == ("failed" if sig == signal.SIGINT else "running"), \
+        run.outcome
     if sig == signal.SIGKILL:  # it could not clean up: its kernels' folders are there
-        assert list(kernel_tmp.glob("citycluster-kernel-*"))
-    result = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert_same_results(chain_repo, root)
-    outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
-    assert outcome["status"] == "ok" and outcome["steps"][-1] == "06_report"
+        assert run.kernel_folders_left
+    assert run.resumed.returncode == 0, run.resumed.stdout + run.resumed.stderr
+    assert_same_results(chain_repo, run.root)
+    assert run.outcome_after["status"] == "ok" and run.outcome_after["steps"][-1] == "06_report"
     # the next run removed what a run killed outright left, and left nothing of its own
-    assert not list(kernel_tmp.iterdir())
+    assert run.kernel_tmp_after == []
+
+
+def test_a_run_stopped_by_ctrl_c_resumes_to_the_same_outputs(chain_repo: Path,
+                                                              interrupted: Interrupted) -> None:
+    assert_resumed_well(interrupted, signal.SIGINT, chain_repo)
+
+
+def test_a_run_killed_outright_resumes_to_the_same_outputs(chain_repo: Path,
+                                                           tmp_path: Path) -> None:
+    root = copy_repo(tmp_path / "repo")
+    assert_resumed_well(interrupt_and_resume(root, signal.SIGKILL), signal.SIGKILL, chain_repo)
