@@ -39,15 +39,15 @@ def sars_beside(reference: pl.DataFrame, sar_ids: list[str],
                 .unique("metric", keep="first", maintain_order=True).iter_rows(named=True)}
         if "population" not in rows or "gdp" not in rows:
             return empty
-        value = rows["gdp"]["value_base"]
-        for metric, entity, op in SAR_RATES.get(rows["gdp"]["base_unit"], ()):
+        currency, value = rows["gdp"]["base_unit"], rows["gdp"]["value_base"]
+        if currency not in SAR_RATES and currency != "CNY":
+            return empty
+        for metric, entity, op in SAR_RATES.get(currency, ()):
             if (metric, entity) not in rate:
                 return empty
             r, rid = rate[(metric, entity)]
             value = value / r if op == "divide" else value * r
             used.append(rid)
-        if rows["gdp"]["base_unit"] not in SAR_RATES and rows["gdp"]["base_unit"] != "CNY":
-            return empty
         population += rows["population"]["value_base"]
         gdp += value
         used += [rows["population"]["ref_id"], rows["gdp"]["ref_id"]]

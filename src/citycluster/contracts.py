@@ -46,6 +46,9 @@ class Field:
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    #: ``x-template``: how a computed column's values are formed (``str.format`` fields), so the
+    #: wording lives in the contract that describes the column, not in code.
+    template: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -161,7 +164,7 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         required=bool(c.get("required", False)), unique=bool(c.get("unique", False)),
         enum=tuple(str(v) for v in enum) if enum is not None else None,
         enum_from=raw.get("x-enum-from"), pattern=c.get("pattern"),
-        minimum=c.get("minimum"), maximum=c.get("maximum"))
+        minimum=c.get("minimum"), maximum=c.get("maximum"), template=raw.get("x-template"))
 
 
 def _contract(raw: dict[str, Any]) -> Contract:

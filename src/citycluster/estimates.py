@@ -55,20 +55,19 @@ def missing(reference: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(rows).unique(["entity_id", "metric"], keep="first", maintain_order=True)
 
 
-def changes(reference: pl.DataFrame, metric: str, province: dict[str, str]) -> pl.DataFrame:
-    """Cities with both the base-year and the 2023 figure: their change over their province's
-    (``relative`` is 1 where a city moved exactly as its province did)."""
-    ratio = _ratios(reference, metric)
-    cities = ratio.filter(pl.col("entity_id").str.starts_with("cn_city_")).with_columns(
+def changes(ratios: pl.DataFrame, provinces: pl.DataFrame,
+            province: dict[str, str]) -> pl.DataFrame:
+    """Cities with both the base-year and the 2023 figure (``ratios``): their change over their
+    province's (``relative`` is 1 where a city moved exactly as its province did)."""
+    cities = ratios.filter(pl.col("entity_id").str.starts_with("cn_city_")).with_columns(
         pl.col("entity_id").replace_strict(province, default=None).alias("province_id"))
-    return cities.join(province_changes(reference, metric), on="province_id").with_columns(
+    return cities.join(provinces, on="province_id").with_columns(
         (pl.col("ratio") / pl.col("province_ratio")).alias("relative"))
 
 
-def province_changes(reference: pl.DataFrame, metric: str) -> pl.DataFrame:
+def province_changes(ratios: pl.DataFrame) -> pl.DataFrame:
     """Each province's 2023 figure over its base-year figure, whether or not any of its cities
     has both years: a missing member is projected with it even where no spread is local."""
-    ratios = _ratios(reference, metric)
     return ratios.filter(pl.col("entity_id").str.starts_with("cn_prov_")).select(
         pl.col("entity_id").alias("province_id"), pl.col("ratio").alias("province_ratio"),
         pl.col("refs").alias("ratio_refs"))
@@ -91,8 +90,9 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
     rows = []
     for metric, (year, vintage) in BASE.items():
         base = _figures(reference, metric, year, vintage)
-        observed = changes(reference, metric, province)
-        provinces = province_changes(reference, metric)
+        ratio = _ratios(reference, metric)
+        provinces = province_changes(ratio)
+        observed = changes(ratio, provinces, province)
         ratios = dict(provinces.select("province_id", "province_ratio").iter_rows())
         refs = dict(provinces.select("province_id", "ratio_refs").iter_rows())
         if observed.is_empty():
@@ -120,37 +120,31 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
     return pl.DataFrame(rows, schema=published.schema("estimates")).sort("entity_id", "metric")
 
 
-#: The official documents a missing figure would be printed in, in the order a researcher
-#: would look: the city's statistical bulletin, then the province's yearbook of the next year.
-BULLETIN = "{year}年{city}国民经济和社会发展统计公报"
-YEARBOOK = "{province}统计年鉴{edition}"
-
-
 def worklist(reference: pl.DataFrame, membership: pl.DataFrame, coordinates: pl.DataFrame,
              estimates: pl.DataFrame) -> pl.DataFrame:
-    """Every missing member figure, what stands in for it now, and where to find the real one.
+    """Every missing member figure, what stands in for it now, and where to find the real one
+    (the city's bulletin, then the province's yearbook of the next year: the ``x-template`` of
+    the ``document`` and ``alternative`` columns in the contract).
 
     A researcher who finds a figure adds a row to ``data/raw/reference/china_cities_2023.csv``
     and reruns: the figure replaces its estimate and the totals move (tests/test_worklist.py).
     """
-    names = dict(coordinates.select("entity_id", "name_zh").iter_rows())
-    province_zh = dict(coordinates.select("entity_id", "province_zh").iter_rows())
+    contract = published.contract("missing_figures")
+    document, alternative = (contract.field(c).template or "" for c in ("document", "alternative"))
+    place = {r["entity_id"]: r for r in coordinates.iter_rows(named=True)}
     est = {(r["entity_id"], r["metric"]): r for r in estimates.iter_rows(named=True)}
     rows = []
     for gap in missing(reference, membership).sort("cluster_id", "entity_id", "metric").iter_rows(
             named=True):
-        city, key = names.get(gap["entity_id"], gap["entity_id"]), (gap["entity_id"],
-                                                                     gap["metric"])
-        e = est.get(key)
+        where = place.get(gap["entity_id"], {})
+        city, province = where.get("name_zh", gap["entity_id"]), where.get("province_zh")
+        e = est.get((gap["entity_id"], gap["metric"]), {})
         rows.append({
-            "entity_id": gap["entity_id"], "entity_zh": city,
-            "province_zh": province_zh.get(gap["entity_id"]), "cluster_id": gap["cluster_id"],
-            "metric": gap["metric"], "year": TARGET_YEAR,
+            "entity_id": gap["entity_id"], "entity_zh": city, "province_zh": province,
+            "cluster_id": gap["cluster_id"], "metric": gap["metric"], "year": TARGET_YEAR,
             "stands_in": "estimate" if e else "province_residual",
-            "estimate": e["value_base"] if e else None, "low": e["low"] if e else None,
-            "high": e["high"] if e else None, "base_ref": e["base_ref"] if e else None,
-            "base_unit": e["base_unit"] if e else None,
-            "document": BULLETIN.format(year=TARGET_YEAR, city=city),
-            "alternative": YEARBOOK.format(province=province_zh.get(gap["entity_id"], ""),
-                                           edition=TARGET_YEAR + 1)})
+            "estimate": e.get("value_base"),
+            **{c: e.get(c) for c in ("low", "high", "base_ref", "base_unit")},
+            "document": document.format(year=TARGET_YEAR, city=city),
+            "alternative": alternative.format(province=province or "", edition=TARGET_YEAR + 1)})
     return pl.DataFrame(rows, schema=published.schema("missing_figures"))
