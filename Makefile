@@ -21,7 +21,7 @@ help:
 	@echo "make test-fast  the inner loop: unit and in-process tests (no chain, browser or slow)"
 	@echo "make bench      the benchmark harness: measures and prints (never asserts)"
 	@echo "make lab        JupyterLab on the project's environment (as root too)"
-	@echo "make lint       ruff, mypy, the import layers (lint-imports), the CI workflows' schema"
+	@echo "make lint       ruff, mypy, the import layers (lint-imports), actionlint on the CI workflows"
 	@echo "make lock       recompile requirements.lock from requirements.in"
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root, or sudo in CI)"
@@ -69,7 +69,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/actionlint .github/workflows/*.yml
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --universal --python-version \
