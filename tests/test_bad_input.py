@@ -4,6 +4,11 @@ Each case corrupts a copy of ``data/raw``, runs ingest and validation in-process
 chain does (stage, audit, publish only if clean), and asserts the error names the file, the row
 or offending values, the column and the rule, and that ``data/processed`` is byte-identical
 afterwards. ``test_chain.py`` covers the same path end to end through ``citycluster run``.
+
+A file that cannot be read stops ingest at once, so each such case runs alone. The audit reports
+every broken rule at once and costs seconds, so the cases it judges share audits: cases that
+change different lines are applied together to one copy and audited once, and each case must
+still find its own line in the message (its file, column, rule and offending row or value).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,9 +213,81 @@ def _assert_refused(case: Case, published: Path, tmp_path: Path, error: type) ->
     assert tree_bytes(published / "processed") == before
 
 
+def changed_lines(case: Case) -> set[tuple[str, int]]:
+    """The (file, line) pairs a case changes: two cases that share none can share an audit."""
+    original = (RAW / case.file).read_bytes()
+    old, new = original.split(b"\n"), case.corrupt(original).split(b"\n")
+    assert len(old) == len(new), f"{case.name}: an audit case changes lines, never their count"
+    changed = {(case.file, i) for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b}
+    assert changed, f"{case.name}: the corruption changes nothing"
+    return changed
+
+
+#: Cases of one table an audit takes at most: a rule's message names only the first
+#: ``ex.EXAMPLES`` offending rows, and several cases of a table may break the same rule.
+PER_TABLE = 3
+
+
+def batches(cases: list[Case]) -> dict[str, int]:
+    """Each case's audit: the first whose cases change none of the lines it changes and hold
+    fewer than PER_TABLE cases of its table."""
+    table_of = {c.path: c.table for c in contracts.load(RAW)}
+    taken: list[tuple[set[tuple[str, int]], Counter[str]]] = []
+    batch_of = {}
+    for case in cases:
+        lines_, table = changed_lines(case), table_of[case.file]
+        batch = next((i for i, (seen, tables) in enumerate(taken)
+                      if not seen & lines_ and tables[table] < PER_TABLE), len(taken))
+        if batch == len(taken):
+            taken.append((set(), Counter()))
+        taken[batch][0].update(lines_)
+        taken[batch][1][table] += 1
+        batch_of[case.name] = batch
+    return batch_of
+
+
+class SharedAudits:
+    """Audits of several corruptions at once, each run the first time one of its cases asks."""
+
+    def __init__(self, cases: list[Case], published: Path, folder: Path) -> None:
+        self.cases, self.published, self.folder = cases, published, folder
+        self.batch_of = batches(cases)
+        self.messages: dict[int, str] = {}
+
+    def message(self, case: Case) -> str:
+        """The refusal of the audit ``case`` shares, checked to have published nothing."""
+        batch = self.batch_of[case.name]
+        if batch not in self.messages:
+            raw = self.folder / f"raw-{batch}"
+            shutil.copytree(RAW, raw)
+            for other in self.cases:
+                if self.batch_of[other.name] == batch:
+                    target = raw / other.file
+                    target.write_bytes(other.corrupt(target.read_bytes()))
+            before = tree_bytes(self.published / "processed")
+            with pytest.raises(validate.ValidationFailed) as info:
+                stage_audit_publish(raw, self.published)
+            assert tree_bytes(self.published / "processed") == before
+            self.messages[batch] = str(info.value)
+        return self.messages[batch]
+
+
+def assert_own_line(case: Case, audits: SharedAudits) -> None:
+    """One line of the shared audit's message carries every fragment the case expects."""
+    message = audits.message(case)
+    assert any(all(f in line for f in case.expect) for line in message.splitlines()), \
+        f"no line of the message has all of {case.expect!r}:\n{message}"
+
+
+@pytest.fixture(scope="module")
+def audits(published: Path, tmp_path_factory: pytest.TempPathFactory) -> SharedAudits:
+    return SharedAudits(AUDIT_CASES + REQUIRED_CASES, published,
+                        tmp_path_factory.mktemp("audits"))
+
+
 def first_fast(cases: list[Case]) -> list[Any]:
-    """Every case for ``make test``; only the first for ``make test-fast`` (each case runs the
-    whole audit, a second or two)."""
+    """Every case for ``make test``; only the first for ``make test-fast`` (each audit a
+    second or two)."""
     return [pytest.param(c, id=c.name, marks=() if i == 0 else pytest.mark.slow)
             for i, c in enumerate(cases)]
 
@@ -227,13 +305,13 @@ def test_unreadable_input_is_refused(case: Case, published: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("case", first_fast(AUDIT_CASES))
-def test_invalid_values_are_refused(case: Case, published: Path, tmp_path: Path) -> None:
-    _assert_refused(case, published, tmp_path, validate.ValidationFailed)
+def test_invalid_values_are_refused(case: Case, audits: SharedAudits) -> None:
+    assert_own_line(case, audits)
 
 
 @pytest.mark.parametrize("case", first_fast(REQUIRED_CASES))
-def test_blank_required_field_is_refused(case: Case, published: Path, tmp_path: Path) -> None:
-    _assert_refused(case, published, tmp_path, validate.ValidationFailed)
+def test_blank_required_field_is_refused(case: Case, audits: SharedAudits) -> None:
+    assert_own_line(case, audits)
 
 
 def test_every_raw_file_has_a_required_case() -> None:

@@ -309,13 +309,17 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
+#: Offending rows a message names per rule; its count says how many there are in all.
+EXAMPLES = 5
+
+
 def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
     out = []
     for er in result.results:
         cfg = er.expectation_config
         res = er.result or {}
         idx = res.get("unexpected_index_list") or []
-        ids = [str(pdf[id_col].iloc[i]) for i in idx[:5] if isinstance(i, int)]
+        ids = [str(pdf[id_col].iloc[i]) for i in idx[:EXAMPLES] if isinstance(i, int)]
         vals = res.get("partial_unexpected_list") or []
         examples = "; ".join(f"{i}: {_shown(v)}" for i, v in zip(ids, vals, strict=False))
         column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
