@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,16 +75,25 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
-               build: Callable[[Path], None]) -> Path:
+               build: Callable[[Path], None], start: Path | None = None) -> Path:
     """A repository copy built by ``build`` once per test session, shared by every worker.
 
+    The copy is of this checkout, or of ``start`` (a copy already built, outputs and all).
     Under pytest-xdist (``make test`` runs two workers) each worker has its own session; the
     first to ask builds the copy under a file lock in the run's common temporary folder, the
     others wait and reuse it, so the chain runs once however many workers there are.
     """
+    def fresh(root: Path) -> None:
+        if start is None:
+            copy_repo(root)
+        else:
+            shutil.copytree(start, root)
+        build(root)
+
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
         root = tmp_path_factory.mktemp(name)
-        build(copy_repo(root))
+        shutil.rmtree(root)
+        fresh(root)
         return root
     from filelock import FileLock
 
@@ -91,9 +102,29 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
     with FileLock(str(root.with_name(f"{name}.lock"))):
         if not done.exists():
             shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
-            build(copy_repo(root))
+            fresh(root)
             done.touch()
     return root
+
+
+def recorded_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+                  build: Callable[[Path], dict[str, Any]],
+                  start: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """:func:`built_once` for a build that also reports what it saw (command results, file
+    lists, as JSON): every test reading the shared copy gets the same record."""
+    record = f"{name}.record.json"
+
+    def build_and_record(root: Path) -> None:
+        seen = build(root)
+        (root.parent / record).write_text(json.dumps(seen), encoding="utf-8")
+
+    root = built_once(tmp_path_factory, name, build_and_record, start)
+    return root, json.loads((root.parent / record).read_text(encoding="utf-8"))
+
+
+def completed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """A command's result as a record can keep it."""
+    return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
 
 
 def run_chain(root: Path) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import polars as pl
 import pytest
 import yaml
 
-from tests.conftest import run_cli, tree_bytes
+from tests.conftest import completed, recorded_once, run_cli, tree_bytes
+from tests.test_lab import NOTEBOOK as RUN_IN_LAB
 
 pytestmark = pytest.mark.chain
 
@@ -72,29 +74,50 @@ def test_models_csv_follows_the_contract(chain_repo: Path) -> None:
     assert small["warning"].str.contains("indicative only").all()
 
 
-def test_a_model_added_in_a_params_file_is_fitted(chain_repo: Path, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    defaults = yaml.safe_load((root / "params" / "default.yaml").read_text(encoding="utf-8"))
-    extra = {"name": "share_provinces_origin", "family": "share", "sample": "provinces",
-             "formula": "gdp_share ~ pop_share - 1", "h0": {"pop_share": 1}}
-    params = root / "extra.yaml"
-    params.write_text(yaml.safe_dump({"models": [*defaults["models"], extra]}), encoding="utf-8")
-    result = run_cli(root, "run", "--only", "03_model", "--params", str(params))
-    assert result.returncode == 0, result.stderr
+#: A model the defaults lack, added in a params file: fitted without an intercept.
+EXTRA_MODEL = {"name": "share_provinces_origin", "family": "share", "sample": "provinces",
+               "formula": "gdp_share ~ pop_share - 1", "h0": {"pop_share": 1}}
+
+
+@pytest.fixture(scope="session")
+def model_rerun(chain_repo: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The model step alone, rerun on a copy of the chain's outputs with a params file that
+    adds a model and a command-line override (``-p``): one run, judged three ways below."""
+    def rerun(root: Path) -> dict[str, Any]:
+        defaults = yaml.safe_load((root / "params" / "default.yaml").read_text(encoding="utf-8"))
+        params = root / "extra.yaml"
+        params.write_text(yaml.safe_dump({"models": [*defaults["models"], EXTRA_MODEL]}),
+                          encoding="utf-8")
+        return completed(run_cli(root, "run", "--only", "03_model", "--params", str(params),
+                                 "-p", "bootstrap_reps=50"))
+
+    root, result = recorded_once(tmp_path_factory, "model-rerun", rerun, start=chain_repo)
+    assert result["returncode"] == 0, result["stderr"]
+    return root, result
+
+
+def test_a_model_added_in_a_params_file_is_fitted(
+        model_rerun: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = model_rerun
     models = pl.read_csv(root / "reports" / "models.csv")
-    added = models.filter(pl.col("model") == "share_provinces_origin")
+    added = models.filter(pl.col("model") == EXTRA_MODEL["name"])
     assert added["term"].to_list() == ["pop_share"]  # no intercept, as the formula says
     assert added["n"].item() == 31 and added["boot_ci_low"].item() is not None
 
 
-def test_parameter_override_reaches_the_notebook(chain_repo: Path, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    result = run_cli(root, "run", "--only", "03_model", "-p", "bootstrap_reps=50")
-    assert result.returncode == 0, result.stderr
+def test_parameter_override_reaches_the_notebook(
+        model_rerun: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = model_rerun
     nb = nbformat.read(root / "reports" / "executed" / "03_model.ipynb", as_version=4)
     assert nb.metadata["papermill"]["parameters"]["bootstrap_reps"] == 50
+
+
+def test_a_partial_run_lists_what_it_left_out_of_date(
+        model_rerun: tuple[Path, dict[str, Any]]) -> None:
+    _, result = model_rerun
+    assert "now out of date" in result["stdout"] and "06_report [en] (" in result["stdout"]
+    assert "(out of date: see above)" in result["stdout"]
 
 
 def test_unknown_parameter_lists_the_valid_ones(chain_repo: Path) -> None:
@@ -183,11 +206,67 @@ def test_unreadable_raw_file_stops_the_chain_with_its_location(chain_repo: Path,
     assert tree_bytes(root / "data" / "processed") == before
 
 
-def test_a_dropped_language_leaves_no_stale_report(chain_repo: Path, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    result = run_cli(root, "run", "--only", "06_report", "-p", "report_languages=[en]")
-    assert result.returncode == 0, result.stderr
+@pytest.fixture(scope="session")
+def partial_runs(chain_repo: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """On a copy of the chain's outputs: validation alone (forced), with a second run started
+    while it holds the folders, once refused (``--no-wait``) and once waiting its turn; then
+    the report alone in one language. What each said and left is recorded for the tests."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    def runs(root: Path) -> dict[str, Any]:
+        env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+        first = subprocess.Popen(
+            [sys.executable, "-m", "citycluster", "run", "--only", "02_validate", "--force"],
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        info = root / "build" / "run.lock.json"
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        refused = run_cli(root, "run", "--until", "02_validate", "--force", "--no-wait")
+        waited = run_cli(root, "run", "--until", "01_ingest", "--force")  # the wait, not work
+        out, _ = first.communicate(timeout=600)
+        return {"first": {"pid": first.pid, "returncode": first.returncode, "stdout": out},
+                "refused": completed(refused), "waited": completed(waited),
+                "processed": sorted(p.name for p in (root / "data" / "processed").iterdir()),
+                "reports": sorted(p.name for p in (root / "reports").iterdir()),
+                "report": completed(run_cli(root, "run", "--only", "06_report", "-p",
+                                            "report_languages=[en]"))}
+
+    return recorded_once(tmp_path_factory, "partial-runs", runs, start=chain_repo)
+
+
+def test_two_runs_at_once_take_turns(partial_runs: tuple[Path, dict[str, Any]]) -> None:
+    """A second run waits for the first (or, with --no-wait, says who holds the folders and
+    exits 75); both end cleanly and the reports stay whole."""
+    _, seen = partial_runs
+    first, refused, waited = seen["first"], seen["refused"], seen["waited"]
+    assert refused["returncode"] == 75, refused["stdout"] + refused["stderr"]
+    assert f"pid {first['pid']}" in refused["stderr"] and "started" in refused["stderr"]
+    assert first["returncode"] == 0 and waited["returncode"] == 0, \
+        first["stdout"] + waited["stderr"]
+    assert "waiting for it to finish" in waited["stdout"]
+    for text in (first["stdout"], waited["stdout"], waited["stderr"], refused["stderr"]):
+        assert "Traceback" not in text
+    assert {"report.en.html", "report.zh.html", "index.html"} <= set(seen["reports"])
+
+
+def test_validation_alone_keeps_the_later_steps_tables(
+        partial_runs: tuple[Path, dict[str, Any]]) -> None:
+    _, seen = partial_runs
+    later = {"models.parquet", "factcheck.parquet", "model_predictions.parquet"}
+    assert later <= set(seen["processed"])
+    # the report alone, after it, still finds every table it reads
+    assert seen["report"]["returncode"] == 0, seen["report"]["stderr"]
+
+
+def test_a_dropped_language_leaves_no_stale_report(
+        partial_runs: tuple[Path, dict[str, Any]]) -> None:
+    root, seen = partial_runs
+    assert seen["report"]["returncode"] == 0, seen["report"]["stderr"]
     reports = root / "reports"
     assert sorted(p.name for p in reports.glob("report.*.html")) == ["report.en.html"]
     assert sorted(p.name for p in (reports / "executed").glob("06_report*")) == [
@@ -195,25 +274,12 @@ def test_a_dropped_language_leaves_no_stale_report(chain_repo: Path, tmp_path: P
     assert 'href="report.zh.html"' not in (reports / "index.html").read_text(encoding="utf-8")
 
 
-def test_validation_alone_keeps_the_later_steps_tables(chain_repo: Path, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    processed = root / "data" / "processed"
-    later = {"models.parquet", "factcheck.parquet", "model_predictions.parquet"}
-    result = run_cli(root, "run", "--only", "02_validate", "--force")
-    assert result.returncode == 0, result.stderr
-    assert later <= {p.name for p in processed.iterdir()}
-    # one language is enough to show the report still finds every table it reads
-    result = run_cli(root, "run", "--only", "06_report", "--force", "-p",
-                     "report_languages=[en]")
-    assert result.returncode == 0, result.stderr
-
-
 def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: Path,
                                                                      tmp_path: Path) -> None:
     """Each notebook executed from notebooks/ as a researcher would (nbconvert), 01 to 06:
     the published tables and reports stay byte-identical, the scratch copies equal them, and
-    the chain still finds everything up to date."""
+    the chain still finds everything up to date. 05_figures, which publishes no table, is
+    the one run by hand in JupyterLab instead (tests/test_lab.py), with the same checks."""
     import os
     import subprocess
     import sys
@@ -224,7 +290,8 @@ def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: 
     env = {k: v for k, v in os.environ.items() if k != "CITYCLUSTER_RUN"}
     env["CITYCLUSTER_ROOT"] = str(root)
     jupyter = Path(sys.executable).parent / "jupyter"
-    for nb in sorted((root / "notebooks").glob("0*.ipynb")):
+    by_lab = root / "notebooks" / RUN_IN_LAB
+    for nb in sorted(set((root / "notebooks").glob("0*.ipynb")) - {by_lab}):
         out = tmp_path / f"{nb.stem}.out.ipynb"
         done = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute",
                                nb.name, "--output", str(out)], cwd=nb.parent, env=env,
@@ -254,60 +321,6 @@ def test_every_published_table_meets_its_contract(chain_repo: Path) -> None:
         published.check(name, pl.read_parquet(processed / f"{name}.parquet"))
 
 
-def test_two_runs_at_once_take_turns(chain_repo: Path, tmp_path: Path) -> None:
-    """A second run waits for the first (or, with --no-wait, says who holds the folders and
-    exits 75); both end cleanly and the reports stay whole."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
-    cmd = [sys.executable, "-m", "citycluster", "run", "--until", "02_validate", "--force"]
-    first = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    info = root / "build" / "run.lock.json"
-    deadline = time.monotonic() + 60
-    while not info.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    refused = run_cli(root, "run", "--until", "02_validate", "--force", "--no-wait")
-    assert refused.returncode == 75, refused.stdout + refused.stderr
-    assert f"pid {first.pid}" in refused.stderr and "started" in refused.stderr
-    waited = run_cli(root, "run", "--until", "01_ingest", "--force")  # the wait, not the work
-    out, _ = first.communicate(timeout=600)
-    assert first.returncode == 0 and waited.returncode == 0, out + waited.stderr
-    assert "waiting for it to finish" in waited.stdout
-    for text in (out, waited.stdout, waited.stderr, refused.stderr):
-        assert "Traceback" not in text
-    assert {"report.en.html", "report.zh.html", "index.html"} <= {
-        p.name for p in (root / "reports").iterdir()}
-
-
-def test_a_run_killed_outright_does_not_block_the_next(chain_repo: Path, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
-    victim = subprocess.Popen([sys.executable, "-m", "citycluster", "run", "--force"], cwd=root,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    info = root / "build" / "run.lock.json"
-    deadline = time.monotonic() + 60
-    while not info.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
-    assert info.exists()  # the holder's note is left behind, the lock itself is not
-    after = run_cli(root, "run", "--until", "02_validate", "--no-wait")
-    assert after.returncode == 0, after.stdout + after.stderr
-
-
 def test_a_step_whose_inputs_are_missing_names_the_step_that_makes_them(tmp_path: Path) -> None:
     from tests.conftest import copy_repo
 
@@ -316,15 +329,6 @@ def test_a_step_whose_inputs_are_missing_names_the_step_that_makes_them(tmp_path
     assert result.returncode == 1
     assert "shares.parquet" in result.stderr and "02_validate makes" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_a_partial_run_lists_what_it_left_out_of_date(chain_repo: Path, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    result = run_cli(root, "run", "--only", "03_model", "-p", "bootstrap_reps=500")
-    assert result.returncode == 0, result.stderr
-    assert "now out of date" in result.stdout and "06_report [en] (" in result.stdout
-    assert "(out of date: see above)" in result.stdout
 
 
 def test_a_kernel_whose_imports_printed_is_started_afresh(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from citycluster.chain.catalog import DATASETS, FLOWS
 from tests.conftest import built_once, copy_repo, run_cli, tree_bytes
 
 pytestmark = pytest.mark.chain
@@ -46,19 +47,22 @@ class Interrupted:
     report_left: bool
     outcome: dict
     kernel_folders_left: bool
+    lock_note_left: bool
     resumed: subprocess.CompletedProcess[str]
     outcome_after: dict
     kernel_tmp_after: list[str]
 
 
-def interrupt_and_resume(root: Path, sig: signal.Signals) -> Interrupted:
-    """Run the chain on ``root``, send ``sig`` once the model step has a kernel running, then
-    run it again to the end; record what each left, for the tests to judge."""
+def interrupt_and_resume(root: Path, sig: signal.Signals, *args: str) -> Interrupted:
+    """Run the chain on ``root`` (``citycluster run`` with ``args``), send ``sig`` once the
+    model step has a kernel running, then run it again with the same ``args`` and
+    ``--no-wait`` (a lock left held would refuse it); record what each left, for the tests to
+    judge."""
     # short (a socket path may not exceed about 100 characters); removed once it is judged
     kernel_tmp = Path(tempfile.mkdtemp(prefix="cc-"))
     env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp))
-    with subprocess.Popen([sys.executable, "-m", "citycluster", "run"], cwd=root, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    with subprocess.Popen([sys.executable, "-m", "citycluster", "run", *args], cwd=root,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True) as proc:
         assert proc.stdout is not None
         deadline = time.monotonic() + 300
@@ -70,13 +74,14 @@ def interrupt_and_resume(root: Path, sig: signal.Signals) -> Interrupted:
         proc.wait(timeout=120)
     outcome = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
     left = bool(list(kernel_tmp.glob("citycluster-kernel-*")))
+    lock_note = (root / "build" / "run.lock.json").exists()
     report_left = (root / "reports" / "report.en.html").exists()
-    resumed = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
+    resumed = run_cli(root, "run", *args, "--no-wait", env={"TMPDIR": str(kernel_tmp)})
     after = json.loads((root / "build" / "outcome.json").read_text(encoding="utf-8"))
     remaining = [p.name for p in kernel_tmp.iterdir()]
     shutil.rmtree(kernel_tmp, ignore_errors=True)
-    return Interrupted(root, proc.returncode, report_left, outcome, left, resumed, after,
-                       remaining)
+    return Interrupted(root, proc.returncode, report_left, outcome, left, lock_note, resumed,
+                       after, remaining)
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +96,7 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
         (root.parent / "interrupted.json").write_text(json.dumps({
             "returncode": made[0].returncode, "report_left": made[0].report_left,
             "outcome": made[0].outcome, "kernel_folders_left": made[0].kernel_folders_left,
+            "lock_note_left": made[0].lock_note_left,
             "resumed": [made[0].resumed.returncode, made[0].resumed.stdout,
                         made[0].resumed.stderr],
             "outcome_after": made[0].outcome_after,
@@ -185,27 +191,44 @@ def test_a_terminated_run_stops_like_ctrl_c_and_records_why(tmp_path: Path) -> N
     assert not (root / "data" / "processed").exists()  # nothing half-published
 
 
-def assert_resumed_well(run: Interrupted, sig: signal.Signals, chain_repo: Path) -> None:
+def assert_resumed_well(run: Interrupted, sig: signal.Signals) -> None:
+    """What a stopped run must leave, and what resuming it must do, whatever stopped it."""
     assert run.returncode != 0
     assert not run.report_left  # nothing half-published
     # the run's record says it did not end well: failed when it could say so, else "running"
     assert run.outcome["status"] == ("failed" if sig == signal.SIGINT else "running"), \
         run.outcome
-    if sig == signal.SIGKILL:  # it could not clean up: its kernels' folders are there
-        assert run.kernel_folders_left
+    if sig == signal.SIGKILL:  # it could not clean up: its kernels' folders are there, and
+        assert run.kernel_folders_left  # the holder's note (the lock itself went with it)
+        assert run.lock_note_left
+    # the resumed run was not refused by the lock (--no-wait) and ended well
     assert run.resumed.returncode == 0, run.resumed.stdout + run.resumed.stderr
-    assert_same_results(chain_repo, run.root)
-    assert run.outcome_after["status"] == "ok" and run.outcome_after["steps"][-1] == "06_report"
+    assert run.outcome_after["status"] == "ok"
     # the next run removed what a run killed outright left, and left nothing of its own
     assert run.kernel_tmp_after == []
 
 
 def test_a_run_stopped_by_ctrl_c_resumes_to_the_same_outputs(chain_repo: Path,
                                                               interrupted: Interrupted) -> None:
-    assert_resumed_well(interrupted, signal.SIGINT, chain_repo)
+    assert_resumed_well(interrupted, signal.SIGINT)
+    assert interrupted.outcome_after["steps"][-1] == "06_report"
+    assert_same_results(chain_repo, interrupted.root)
 
 
 def test_a_run_killed_outright_resumes_to_the_same_outputs(chain_repo: Path,
                                                            tmp_path: Path) -> None:
+    """SIGKILL inside the model step of a run to the models: the resumed run is not blocked
+    by the dead run's lock and publishes the same tables as the full clean run (the full
+    outputs after a resume are the Ctrl-C case's to compare)."""
     root = copy_repo(tmp_path / "repo")
-    assert_resumed_well(interrupt_and_resume(root, signal.SIGKILL), signal.SIGKILL, chain_repo)
+    run = interrupt_and_resume(root, signal.SIGKILL, "--until", "03_model")
+    assert_resumed_well(run, signal.SIGKILL)
+    assert run.outcome_after["steps"][-1] == "03_model"
+    ours = tree_bytes(root / "data" / "processed")
+    theirs = tree_bytes(chain_repo / "data" / "processed")
+    later = {DATASETS[d].path for d in FLOWS["04_factcheck"][1]
+             if DATASETS[d].folder == "processed_dir"}  # the tables the fact-check publishes
+    assert later and set(ours) == set(theirs) - later
+    assert ours == {name: data for name, data in theirs.items() if name in ours}
+    assert (root / "reports" / "models.csv").read_bytes() == \
+        (chain_repo / "reports" / "models.csv").read_bytes()
