@@ -182,7 +182,7 @@ def write_panel(raw: Path, rows: int = 100_000, seed: int = 7) -> Path:
                 n += 1
                 lines.append(f"SYN{n:06d},xx_syn_{c:04d},合成{c},Synthetic city {c},city,SYN,"
                              f"{metric},{1970 + y},{value:.4f},{unit},benchmark,synthetic "
-                             f"panel,2026,https://example.invalid/panel,recalled,,synthetic")
+                             f"panel,2026,https://example.invalid/panel,recalled,estimate,synthetic")
     path = raw / "reference" / "synthetic_panel.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # declared like any reference file, with the shared schema (a YAML alias in the descriptor)

@@ -333,3 +333,16 @@ def test_missing_file_is_named(tmp_path: Path, published: Path) -> None:
     (raw / MEMBERSHIP).unlink()
     with pytest.raises(RawInputError, match=r"cluster_membership.csv: \[file-missing\]"):
         stage_audit_publish(raw, published)
+
+
+@pytest.mark.slow
+def test_the_benchmark_panel_passes_the_audit(tmp_path: Path) -> None:
+    """The bench's scale run feeds a synthetic panel through the real audit; a contract change
+    that the panel does not follow (a new required column) must fail here, not in `make bench`."""
+    from benchmarks.run import write_panel
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    write_panel(raw, rows=200)
+    stage_audit_publish(raw, tmp_path / "work")
+    assert (tmp_path / "work" / "processed").is_dir()
