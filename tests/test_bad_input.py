@@ -24,9 +24,11 @@ from typing import Any
 
 import pytest
 
-from citycluster import contracts, ingest, validate
+from citycluster.data import contracts
+from citycluster.data.rawcsv import RawInputError
+from citycluster.ingest.staging import stage_all
 from citycluster.paths import repo_root
-from citycluster.rawcsv import RawInputError
+from citycluster.validation import audit
 from tests.conftest import tree_bytes
 
 RAW = repo_root() / "data" / "raw"
@@ -179,11 +181,11 @@ REQUIRED_CASES = _required_cases()
 def stage_audit_publish(raw: Path, root: Path) -> None:
     """What 01_ingest and 02_validate do, in-process: stage, audit, publish only if clean."""
     staging, processed = root / "staging", root / "processed"
-    ingest.stage_all(raw, staging, 0.05)
-    result = validate.audit(staging, raw, 0.05, None)
+    stage_all(raw, staging, 0.05)
+    result = audit.audit(staging, raw, 0.05, None)
     if result.critical_failures.height:
-        raise validate.ValidationFailed(validate.failure_message(result))
-    validate.publish(staging, processed)
+        raise audit.ValidationFailed(audit.failure_message(result))
+    audit.publish(staging, processed)
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +267,7 @@ class SharedAudits:
                     target = raw / other.file
                     target.write_bytes(other.corrupt(target.read_bytes()))
             before = tree_bytes(self.published / "processed")
-            with pytest.raises(validate.ValidationFailed) as info:
+            with pytest.raises(audit.ValidationFailed) as info:
                 stage_audit_publish(raw, self.published)
             assert tree_bytes(self.published / "processed") == before
             self.messages[batch] = str(info.value)
@@ -295,7 +297,7 @@ def first_fast(cases: list[Case]) -> list[Any]:
 def test_clean_tables_pass_and_publish(published: Path) -> None:
     names = sorted(p.name for p in (published / "processed").iterdir())
     declared = {f"{t}.parquet" for t in contracts.load(RAW).tables()}
-    derived = {f"{t}.parquet" for t in validate.DERIVED_TABLES}
+    derived = {f"{t}.parquet" for t in audit.DERIVED_TABLES}
     assert names == sorted(declared | derived)
 
 

@@ -68,7 +68,7 @@ def test_an_interactive_run_writes_to_scratch_and_reads_its_own_outputs_first(
 
 
 def test_independent_steps_form_waves_from_the_declared_flows() -> None:
-    from citycluster.chain.orchestrate import waves
+    from citycluster.chain.plan import waves
 
     plan = [(s, lang) for s in STEPS for lang in (["zh", "en"] if s.per_language else [None])]
     grouped = [[f"{s.name}{'.' + lang if lang else ''}" for s, lang in wave]

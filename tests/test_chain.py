@@ -312,7 +312,7 @@ def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: 
 
 
 def test_every_published_table_meets_its_contract(chain_repo: Path) -> None:
-    from citycluster import published
+    from citycluster.data import published
 
     processed = chain_repo / "data" / "processed"
     names = {c.name for c in published.package()}

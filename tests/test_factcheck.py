@@ -7,8 +7,8 @@ import json
 import polars as pl
 import pytest
 
-from citycluster import candidates
-from citycluster import factcheck as fc
+from citycluster.factcheck import candidates
+from citycluster.factcheck import claims as fc
 from citycluster.report.names import Names
 from citycluster.report.reasons import reason
 

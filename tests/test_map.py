@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from citycluster.ingest.shares import city_plan_members
 from citycluster.paths import repo_root
 from citycluster.report import chinamap
-from citycluster.shares import city_plan_members
 
 RAW = repo_root() / "data" / "raw" / "reference"
 

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from citycluster import models as m
-from citycluster import samples, trends
+from citycluster.analysis import models as m
+from citycluster.analysis import samples, trends
 from citycluster.chain.params import ParameterError, check_structured
 
 SAMPLES = tuple(samples.SAMPLES)

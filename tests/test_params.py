@@ -60,14 +60,14 @@ def test_the_imports_run_ahead_are_each_notebooks_own(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("import nothing"),
         nbformat.v4.new_code_cell("x: int = 1", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("import polars as pl\nfrom citycluster import ingest\n"
+        nbformat.v4.new_code_cell("import polars as pl\nfrom citycluster.ingest import staging\n"
                                   "y = pl.DataFrame()\nif y.is_empty():\n    import json"),
         nbformat.v4.new_code_cell("%time y\nimport os"),
         nbformat.v4.new_code_cell("from pathlib import (\n    Path,\n)"),
     ])
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    assert import_source(path) == ("import polars as pl\nfrom citycluster import ingest\n"
+    assert import_source(path) == ("import polars as pl\nfrom citycluster.ingest import staging\n"
                                    "from pathlib import (\n    Path,\n)")
     for step in STEPS:  # every notebook of the chain imports something, and only that
         source = import_source(repo_root() / step.notebook)
@@ -140,9 +140,10 @@ def test_the_language_domain_is_the_catalogs_present(tmp_path, monkeypatch) -> N
 def test_notebook_parameter_cells_are_generated_from_the_yaml() -> None:
     import json
 
+    from citycluster.chain.cells import parameter_cells
     from citycluster.paths import repo_root
 
-    for nb, expected in params.parameter_cells(repo_root()).items():
+    for nb, expected in parameter_cells(repo_root()).items():
         cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
         cell = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
         assert "".join(cell["source"]) == expected, f"{nb.name}: run `citycluster cells`"
@@ -168,7 +169,7 @@ def test_anything_refused_is_a_message_and_a_status_not_a_traceback(tmp_path: Pa
     from citycluster.chain.params import ParameterError
     from citycluster.chain.runner import StepFailed
     from citycluster.errors import CityclusterError
-    from citycluster.validate import ValidationFailed
+    from citycluster.validation.audit import ValidationFailed
 
     for kind in (ParameterError, StepFailed, ValidationFailed):
         assert issubclass(kind, CityclusterError)

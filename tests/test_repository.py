@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -72,7 +73,7 @@ def test_ruff_is_clean() -> None:
 def test_data_dictionary_is_generated_from_the_contracts() -> None:
     """data/raw/README.md's column tables are what datapackage.yaml gives (`citycluster
     dictionary` rewrites them); a hand edit or a stale block fails here."""
-    from citycluster import contracts, dictionary
+    from citycluster.data import contracts, dictionary
     from citycluster.paths import repo_root
 
     raw = repo_root() / "data" / "raw"
@@ -81,7 +82,7 @@ def test_data_dictionary_is_generated_from_the_contracts() -> None:
 
 
 def test_published_tables_dictionary_is_generated_from_their_contracts() -> None:
-    from citycluster import dictionary, published
+    from citycluster.data import dictionary, published
     from citycluster.paths import repo_root
 
     readme = (repo_root() / "data" / "README.md").read_text(encoding="utf-8")
@@ -92,7 +93,7 @@ def test_a_table_that_drifts_from_its_contract_is_refused() -> None:
     import polars as pl
     import pytest
 
-    from citycluster import published
+    from citycluster.data import published
 
     good = pl.DataFrame({"model": ["m"], "x_var": ["x"], "x": [1.0], "fit": [1.0],
                          "low": [0.5], "high": [1.5]})
@@ -110,7 +111,7 @@ def test_a_table_that_drifts_from_its_contract_is_refused() -> None:
 
 
 def test_every_raw_csv_is_declared() -> None:
-    from citycluster import contracts
+    from citycluster.data import contracts
     from citycluster.paths import repo_root
 
     assert contracts.load(repo_root() / "data" / "raw").undeclared_files() == []
@@ -136,15 +137,32 @@ def test_make_help_lists_every_target() -> None:
 
 
 def test_every_flat_module_is_in_a_layer_of_the_import_contract() -> None:
-    """A new analysis module must join the contract, or a wrong-way import in it goes unseen."""
+    """Every module and stage at the package top is in a layer of the stages contract: a new
+    one must take its place there, or a wrong-way import in it goes unseen."""
     import tomllib
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    named = {m for c in config["tool"]["importlinter"]["contracts"]
-             for m in c.get("source_modules", [])}
-    flat = {f"citycluster.{p.stem}" for p in (ROOT / "src" / "citycluster").glob("*.py")
+    layers = next(c["layers"] for c in config["tool"]["importlinter"]["contracts"]
+                  if c["type"] == "layers")
+    named = {m.strip() for layer in layers for m in layer.replace(":", "|").split("|")}
+    top = ROOT / "src" / "citycluster"
+    flat = {f"citycluster.{p.stem}" for p in top.glob("*.py")
             if p.stem not in ("__init__", "__main__")}
-    assert flat - named == set()
+    stages = {f"citycluster.{p.parent.name}" for p in top.glob("*/__init__.py")}
+    assert flat | stages == named, (sorted((flat | stages) - named), sorted(named - flat - stages))
+
+
+def test_the_package_is_laid_out_as_stages() -> None:
+    """The science lives in the stage sub-packages, each small enough to read: at most eight
+    modules at the package top, none over 400 lines, each stage's __init__ saying what it does."""
+    top = ROOT / "src" / "citycluster"
+    assert len(list(top.glob("*.py"))) <= 8, sorted(p.name for p in top.glob("*.py"))
+    for path in top.rglob("*.py"):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 400, f"{path.relative_to(ROOT)}: {lines} lines"
+    for init in top.glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and "import" in doc, f"{init.relative_to(ROOT)}: say what the stage may import"
 
 
 def test_notebooks_read_like_a_paper() -> None:

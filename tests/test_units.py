@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from citycluster import units
+from citycluster.data import units
 from citycluster.paths import repo_root
 
 CASES = [

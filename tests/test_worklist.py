@@ -15,23 +15,25 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from citycluster import estimates, ingest, validate
+from citycluster.ingest import estimates
+from citycluster.ingest.staging import stage_all
 from citycluster.paths import repo_root
+from citycluster.validation import audit
 
 RAW = repo_root() / "data" / "raw"
 CITIES = "reference/china_cities_2023.csv"
 
 
-def stage(raw: Path, tmp: Path) -> tuple[dict[str, pl.DataFrame], validate.Audit]:
+def stage(raw: Path, tmp: Path) -> tuple[dict[str, pl.DataFrame], audit.Audit]:
     staging = tmp / "staging"
-    tables = ingest.stage_all(raw, staging, 0.05)
-    return tables, validate.audit(staging, raw, 0.05, None)
+    tables = stage_all(raw, staging, 0.05)
+    return tables, audit.audit(staging, raw, 0.05, None)
 
 
 @pytest.fixture(scope="module")
 def as_committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
-    tables, audit = stage(RAW, tmp_path_factory.mktemp("committed"))
-    assert audit.critical_failures.is_empty()
+    tables, result = stage(RAW, tmp_path_factory.mktemp("committed"))
+    assert result.critical_failures.is_empty()
     return tables
 
 
@@ -95,8 +97,8 @@ def test_a_found_figure_replaces_its_estimate_and_moves_the_totals(
     writer.writerows([*rows, found])
     path.write_text(out.getvalue(), encoding="utf-8")
 
-    after, audit = stage(raw, tmp_path)
-    assert audit.critical_failures.is_empty(), audit.critical_failures
+    after, result = stage(raw, tmp_path)
+    assert result.critical_failures.is_empty(), result.critical_failures
     assert not after["estimates"].filter(pl.col("entity_id") == target["entity_id"],
                                          pl.col("metric") == "population").height
     work = estimates.worklist(after["reference"], after["membership"], after["coordinates"],

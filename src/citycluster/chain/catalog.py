@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster import published
+from citycluster.data import published
 from citycluster.errors import LookupFailed
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import write_parquet_atomic, write_text_atomic

@@ -233,7 +233,7 @@ def _index_sweep(folder: Path, grid: dict[str, Any], runs: list[SweepRun],
 @main.command()
 def dictionary() -> None:
     """Regenerate the data dictionaries (data/raw/README.md, data/README.md) from the contracts."""
-    from citycluster import dictionary as dd
+    from citycluster.data import dictionary as dd
     from citycluster.paths import repo_root
 
     click.echo(f"wrote {dd.write(repo_root() / 'data' / 'raw')}")
@@ -243,7 +243,7 @@ def dictionary() -> None:
 @main.command()
 def cells() -> None:
     """Regenerate the notebooks' parameter cells from params/default.yaml and params/schema.yaml."""
-    from citycluster.chain.params import write_parameter_cells
+    from citycluster.chain.cells import write_parameter_cells
     from citycluster.paths import repo_root
 
     for path in write_parameter_cells(repo_root()):

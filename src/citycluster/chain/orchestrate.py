@@ -2,9 +2,9 @@
 
 Steps that read nothing the others write (the model and the fact-check; the figures and each
 language's report, as :data:`catalog.FLOWS` declares them) form a wave and run at the same
-time, up to ``jobs`` at once. While fewer than ``jobs`` are busy, the kernel of the next
-execution in the plan starts ahead and imports what its notebook imports (:class:`_Ahead`,
-:mod:`citycluster.chain.workers`).
+time, up to ``jobs`` at once; what must run, and in which waves, is :mod:`.plan`'s to say.
+While fewer than ``jobs`` are busy, the kernel of the next execution in the plan starts ahead
+and imports what its notebook imports (:mod:`.pool`, :mod:`.workers`).
 
 A run executes the requested steps against a staging copy of ``reports/``; only when every
 requested step succeeds are the executed notebooks and the reports published (an atomic folder
@@ -19,52 +19,34 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-import queue
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from citycluster.chain import catalog, provenance, runlock
+from citycluster.chain import provenance, runlock
 from citycluster.chain.cache import RECORD as CACHE_RECORD
-from citycluster.chain.cache import (
-    Cache,
-    StepKey,
-    code_digest,
-    file_digest,
-    files_digest,
-    params_digest,
-    reason_to_run,
+from citycluster.chain.cache import Cache, StepKey
+from citycluster.chain.plan import (
+    Execution,
+    HookContext,
+    Planner,
+    left_out_of_date,
+    require_inputs,
+    waves,
 )
+from citycluster.chain.pool import WorkerPool
 from citycluster.chain.runner import kernel_environment
-from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
-from citycluster.chain.workers import READY, Message, StepWorker
-from citycluster.errors import CityclusterError
-from citycluster.kernel import remove_orphaned_socket_dirs
+from citycluster.chain.steps import STEPS, Step, step_label
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
 #: The record every run leaves in its build folder, failed or not (:func:`write_outcome`).
 OUTCOME = "outcome.json"
-#: How many executions may wait ahead of their turn with their kernel ready, each holding a
-#: kernel with its notebook's imports (90-380 MB resident; with 5, the cold chain's peak was
-#: 1.10-1.20 GB in four runs on a 2-core machine).
-AHEAD = 5
-
-
-@dataclass(frozen=True)
-class HookContext:
-    """What a step's hooks may use: the run's parameters, the staging copy of the reports,
-    the language of this execution (None for ``finish``) and the timings so far."""
-
-    params: dict[str, Any]
-    stage: Path
-    lang: str | None
-    timings: dict[str, float]
 
 
 @dataclass
@@ -80,49 +62,6 @@ class RunResult:
     stale: list[str] = field(default_factory=list)
     #: the run's wall time (steps of a wave overlap, so it is less than their sum)
     wall_s: float = 0.0
-
-
-def _files(patterns: Sequence[Pattern], dirs: dict[str, Path],
-           lang: str | None) -> list[tuple[str, Path]]:
-    out = []
-    for param, pattern in patterns:
-        base = dirs[param]
-        for path in sorted(base.glob(pattern.format(lang=lang))):
-            if path.is_file():
-                out.append((f"{param}/{path.relative_to(base).as_posix()}", path))
-    return out
-
-
-class _Planner:
-    """Decides, step by step, whether a step must run, from the cache and the files now."""
-
-    def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
-        self.root, self.params, self.cache, self.force = root, params, cache, force
-        import citycluster  # the code the kernels import, wherever it is installed from
-
-        self.code = code_digest(Path(citycluster.__file__).parent)
-        self.lock = provenance.lock_sha256(root) or ""
-
-    def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
-        declared = declared_parameters(self.root / step.notebook)
-        injected = ({**self.params} if step.shows_provenance
-                    else {k: self.params[k] for k in declared if k in self.params})
-        if lang is not None:
-            injected["lang"] = lang
-        return StepKey(notebook=file_digest(self.root / step.notebook), code=self.code,
-                       lock=self.lock, params=params_digest(injected),
-                       inputs=files_digest(_files(step.inputs, dirs, lang)))
-
-    def outputs(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[str, str]:
-        return {name: file_digest(path) for name, path in _files(step.outputs, dirs, lang)}
-
-    def reason(self, step: Step, lang: str | None,
-               dirs: dict[str, Path]) -> tuple[str | None, StepKey]:
-        """Why the step must run (None: up to date), and the key it was judged by."""
-        key = self.key(step, lang, dirs)
-        why = reason_to_run(self.cache.get(step_label(step, lang)), key,
-                            self.outputs(step, lang, dirs), self.force)
-        return why, key
 
 
 def _dirs(params: dict[str, Any], root: Path, reports: Path) -> dict[str, Path]:
@@ -199,7 +138,7 @@ def _run_chain(
     build = resolve(params["build_dir"], root)
     recover(reports)
     cache = Cache(build / CACHE_RECORD)
-    planner = _Planner(root, params, cache, force)
+    planner = Planner(root, params, cache, force)
     result = RunResult(reports_dir=reports, executed_dir=reports / "executed")
     plan = [(step, lang) for step in steps
             for lang in (params["report_languages"] if step.per_language else [None])]
@@ -232,7 +171,7 @@ def _run_chain(
     names = [s.name for s in steps]
 
     done: list[tuple[str, StepKey, Step, str | None]] = []
-    ahead = _Ahead(plan, executed_dir, jobs)
+    pool = WorkerPool(plan, executed_dir, jobs)
     try:
         for wave in waves(plan):
             todo = []
@@ -241,12 +180,12 @@ def _run_chain(
                 n = f"[{names.index(step.name) + 1}/{len(steps)}]"
                 why, key = planner.reason(step, lang, dirs)
                 if why is None:
-                    ahead.cancel(step, lang)
+                    pool.cancel(step, lang)
                     result.skipped[label] = "up to date"
                     echo(f"{n} {label} up to date")
                     continue
                 echo(f"{n} {label} ... ({why})")
-                _require_inputs(step, dirs)
+                require_inputs(step, dirs)
                 result.ran[label] = why
                 if step.shows_provenance:  # with the timings of the steps before it
                     provenance.write(stage, provenance.collect(params, result.timings))
@@ -254,9 +193,9 @@ def _run_chain(
                 context = HookContext(params, stage, lang, result.timings)
                 if hooks is not None and hasattr(hooks, "before"):
                     hooks.before(context)
-                todo.append(_Execution(n, label, key, step, lang, hooks, context))
+                todo.append(Execution(n, label, key, step, lang, hooks, context))
             alone = len(todo) == 1 or jobs <= 1
-            for item, (executed, took) in ahead.run(todo, run_params, progress and alone):
+            for item, (executed, took) in pool.run(todo, run_params, progress and alone):
                 start = time.perf_counter()
                 if item.hooks is not None and hasattr(item.hooks, "after"):
                     item.hooks.after(item.context, executed)
@@ -290,175 +229,14 @@ def _run_chain(
         cache.save()
         unforced = copy.copy(planner)  # --force is about this run only; the code digest stands
         unforced.force = False
-        result.stale = _left_out_of_date(unforced, steps, params, final)
+        result.stale = left_out_of_date(unforced, steps, params, final)
     except BaseException:
-        ahead.stop()
+        pool.stop()
         raise
     finally:
         # each kernel shut down once its step had answered, the last ones while publishing
-        ahead.close()
+        pool.close()
     return result
-
-
-def waves(plan: Sequence[tuple[Step, str | None]]) -> list[list[tuple[Step, str | None]]]:
-    """The plan cut into consecutive groups whose steps may run at the same time."""
-    out: list[list[tuple[Step, str | None]]] = []
-    for item in plan:
-        if out and all(catalog.independent(item[0].name, other.name) for other, _ in out[-1]):
-            out[-1].append(item)
-        else:
-            out.append([item])
-    return out
-
-
-def _load_papermill() -> None:
-    """Import papermill (about 1.5 s) in this thread while the first kernels start, rather
-    than in the first worker thread, where it waited for nothing else."""
-    import papermill  # noqa: F401
-
-
-@dataclass(frozen=True)
-class _Execution:
-    """One execution the run has decided on: the step, its language, its cache key, hooks."""
-
-    n: str
-    label: str
-    key: StepKey
-    step: Step
-    lang: str | None
-    hooks: Any
-    context: HookContext
-
-
-class _Ahead:
-    """The run's step workers (:class:`workers.StepWorker`): up to ``jobs`` executing at once,
-    and, while fewer than ``jobs`` are busy (executing, or starting their kernel), workers
-    started ahead for the next executions in the plan, so that their kernels start and import
-    on a core the steps running now leave idle. At most :data:`AHEAD` wait with their kernel
-    ready. With ``jobs=1`` nothing starts ahead."""
-
-    def __init__(self, plan: Sequence[tuple[Step, str | None]], executed_dir: Path,
-                 jobs: int) -> None:
-        self.queue = list(plan)  # executions not yet told to go (or cancelled)
-        self.executed_dir, self.jobs = executed_dir, jobs
-        self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        self.waiting: dict[tuple[str, str | None], StepWorker] = {}
-        self.going: dict[StepWorker, _Execution] = {}
-        self.all: list[StepWorker] = []
-        remove_orphaned_socket_dirs()  # left by a run killed outright (it could not clean up)
-
-    def _start(self, step: Step, lang: str | None) -> StepWorker:
-        worker = StepWorker(step, lang, self.executed_dir, self.inbox)
-        self.all.append(worker)  # first, so that a stop now cannot miss it
-        worker.start()
-        return worker
-
-    def _fill(self) -> None:
-        """Start a worker ahead for the next executions while a core is free."""
-        if self.jobs <= 1:
-            return
-        for step, lang in self.queue:
-            busy = len(self.going) + sum(not w.ready for w in self.waiting.values())
-            if busy >= self.jobs or len(self.waiting) >= AHEAD:
-                break
-            if (step.name, lang) not in self.waiting:
-                self.waiting[(step.name, lang)] = self._start(step, lang)
-
-    def _dequeue(self, step: Step, lang: str | None) -> StepWorker | None:
-        self.queue = [(s, la) for s, la in self.queue if (s.name, la) != (step.name, lang)]
-        return self.waiting.pop((step.name, lang), None)
-
-    def cancel(self, step: Step, lang: str | None) -> None:
-        """The execution is not needed (up to date): a worker started for it ends."""
-        worker = self._dequeue(step, lang)
-        if worker is not None:
-            worker.stop()
-
-    def run(self, todo: list[_Execution], params: dict[str, Any],
-            progress: bool) -> Iterator[tuple[_Execution, tuple[Path, float]]]:
-        """Execute a wave, ``jobs`` at a time, yielding each execution as it ends, with the
-        seconds since it was told to go (its kernel's start too, when that was not done
-        ahead). The first failure is raised once the executions already going have ended."""
-        pending = list(todo)
-        failure: BaseException | None = None
-        while pending or self.going:
-            while pending and failure is None and len(self.going) < self.jobs:
-                item = pending.pop(0)
-                worker = self._dequeue(item.step, item.lang)
-                if worker is None or not worker.alive:  # none ahead, or its start failed
-                    worker = self._start(item.step, item.lang)
-                worker.go(params, progress)
-                self.going[worker] = item
-            if not self.going:
-                break
-            if failure is None:
-                self._fill()
-            _load_papermill()
-            worker, message = self.inbox.get()
-            if message == READY:
-                worker.ready = True
-                continue
-            if worker not in self.going:
-                # a worker ahead whose kernel failed to start: its turn starts another, which
-                # fails again, where it can be reported as that step's failure, or succeeds
-                key = (worker.step.name, worker.lang)
-                if self.waiting.get(key) is worker:
-                    del self.waiting[key]
-                continue
-            item = self.going.pop(worker)
-            if isinstance(message, BaseException):
-                failure = failure or message
-            elif failure is None:
-                assert worker.went is not None
-                yield item, (message, time.perf_counter() - worker.went)
-        if failure is not None:
-            raise failure
-
-    def stop(self) -> None:
-        """A failure or a signal: every worker stops, its kernel killed."""
-        for worker in self.all:
-            worker.stop()
-
-    def close(self) -> None:
-        """Workers started ahead for executions that never came are stopped; then every worker
-        is waited for, its kernel shut down."""
-        for worker in self.waiting.values():
-            worker.stop()
-        for worker in self.all:
-            worker.join()
-        self.all, self.waiting, self.going = [], {}, {}
-
-
-class MissingInput(CityclusterError, FileNotFoundError):
-    """A step's input is not there: an earlier step has not run (or its output was removed)."""
-
-
-def _require_inputs(step: Step, dirs: dict[str, Path]) -> None:
-    """Stop before a step whose inputs are missing, naming the step that makes each."""
-    missing = catalog.missing_inputs(step.name, dirs)
-    if missing:
-        makers = sorted({catalog.producer(name) or "the raw data" for name, _ in missing})
-        one = len(missing) == 1
-        raise MissingInput(
-            f"{step.name} reads {', '.join(str(p) for _, p in missing)}, which "
-            f"{'does' if one else 'do'} not exist; {' and '.join(makers)} "
-            f"make{'s' if len(makers) == 1 else ''} {'it' if one else 'them'}: run "
-            f"`citycluster run --until {step.name}` (or `make report`)")
-
-
-def _left_out_of_date(planner: _Planner, steps: Sequence[Step], params: dict[str, Any],
-                      dirs: dict[str, Path]) -> list[str]:
-    """After a partial run, the steps it did not run that are now out of date."""
-    chosen = {s.name for s in steps}
-    stale = []
-    for step in STEPS:
-        if step.name in chosen:
-            continue
-        for lang in (params["report_languages"] if step.per_language else [None]):
-            why, _ = planner.reason(step, lang, dirs)
-            if why is not None:
-                stale.append(f"{step_label(step, lang)} ({why})")
-    return stale
 
 
 def _record_timings(build: Path, result: RunResult, params: dict[str, Any]) -> None:

@@ -98,30 +98,6 @@ def check_domains(params: Mapping[str, Any]) -> None:
                              ) from None
 
 
-def parameter_cell(names: Iterable[str], defaults: Mapping[str, Any],
-                   schema: Mapping[str, Any]) -> str:
-    """A notebook's parameters cell: each name with its type, default and meaning, so that
-    ``papermill --help-notebook`` and a reader of the notebook see what the YAML declares."""
-    import pprint
-
-    props = schema["properties"]
-    lines = []
-    for name in names:
-        if name == "lang":  # the runner sets it per report; alone, a notebook builds the first
-            value = defaults["report_languages"][0]
-            meaning = "language of this report; citycluster run sets it per report_languages"
-        else:
-            value, meaning = defaults[name], props[name]["description"]
-        kind = {bool: "bool", int: "int", float: "float", str: "str", list: "list",
-                dict: "dict"}[type(value)]
-        text = pprint.pformat(value, width=88, sort_dicts=False)
-        if "\n" in text:  # papermill reads the comment that ends the whole statement
-            lines.append(f"{name}: {kind} = {text}  # {meaning}")
-        else:
-            lines.append(f"{name}: {kind} = {text}  # {meaning}")
-    return "\n".join(lines)
-
-
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``name=value`` from the command line, the value read as YAML (0.1, true, [zh, en])."""
     name, sep, raw = text.partition("=")
@@ -196,14 +172,14 @@ def load_params(
 
 def check_structured(params: Mapping[str, Any]) -> None:
     """Check the model and trend specs before any step runs, so a typo fails in a second."""
-    from citycluster.modelspec import (
+    from citycluster.analysis.modelspec import (
         ModelSpecError,
         TrendError,
         TrendSpec,
         formula_columns,
         parse_specs,
     )
-    from citycluster.samples import SAMPLE_COLUMNS
+    from citycluster.analysis.samples import SAMPLE_COLUMNS
 
     try:
         specs = parse_specs(params.get("models", []), tuple(SAMPLE_COLUMNS))
@@ -217,31 +193,3 @@ def check_structured(params: Mapping[str, Any]) -> None:
                     f"sample {spec.sample} does not have; its columns: {', '.join(columns)}")
     except (ModelSpecError, TrendError) as exc:
         raise ParameterError(str(exc)) from exc
-
-
-def parameter_cells(root: Path) -> dict[Path, str]:
-    """The parameters cell each notebook should hold, generated from the defaults and the
-    schema; the names a notebook takes are the ones its cell assigns today."""
-    from citycluster.chain.steps import declared_parameters
-
-    defaults, schema = load_defaults(), load_schema()
-    return {nb: parameter_cell(declared_parameters(nb), defaults, schema)
-            for nb in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
-
-
-def write_parameter_cells(root: Path) -> list[Path]:
-    """Rewrite the notebooks whose parameters cell differs from :func:`parameter_cells`."""
-    import json
-
-    changed = []
-    for nb, cell_text in parameter_cells(root).items():
-        doc = json.loads(nb.read_text(encoding="utf-8"))
-        for cell in doc["cells"]:
-            if "parameters" in cell.get("metadata", {}).get("tags", []):
-                if "".join(cell["source"]) != cell_text:
-                    cell["source"] = cell_text.splitlines(keepends=True)
-                    changed.append(nb)
-                break
-        if changed and changed[-1] == nb:
-            nb.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return changed

@@ -7,4 +7,7 @@ through a template that loads nothing from the network. Every string that comes 
 passes through Jinja2's autoescaping. Words come from the catalogs (:mod:`.i18n`), numbers from
 Babel (:mod:`.numbers`), place names from the ``place_names`` table (:mod:`.names`); a
 section speaks through a :class:`~citycluster.report.voice.Voice`.
+
+It may import every stage below it (it draws the published tables and models through their
+contracts), never the machinery: a notebook hands it the parameters and paths it needs.
 """

@@ -17,8 +17,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from citycluster.ingest.shares import city_plan_members
 from citycluster.report.voice import Voice
-from citycluster.shares import city_plan_members
 
 TOPOJSON = Path(__file__).parent / "assets" / "china.topo.json"
 #: An equal-area conic centred on 105°E, the usual projection of a map of China.

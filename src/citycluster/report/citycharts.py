@@ -18,10 +18,10 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from citycluster.analysis.samples import build_sample
 from citycluster.report.chinamap import CLUSTER_COLORS
 from citycluster.report.labels import placed
 from citycluster.report.voice import Voice
-from citycluster.samples import build_sample
 
 Tables = dict[str, pl.DataFrame]
 NO_CLUSTER_COLOR = "#9e9e9e"

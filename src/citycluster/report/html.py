@@ -16,10 +16,10 @@ import polars as pl
 from markupsafe import Markup
 
 from citycluster import languages
+from citycluster.data.sources import parse_mix
 from citycluster.publish import write_text_atomic
 from citycluster.report.i18n import SECTIONS, entries, language_name, text
 from citycluster.report.voice import Voice
-from citycluster.sources import parse_mix
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = jinja2.Environment(

@@ -10,8 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.sources import parse_mix
-from citycluster.verdicts import Candidate
+from citycluster.data.sources import parse_mix
+from citycluster.factcheck.verdicts import Candidate
 
 REF_ID = re.compile(r"\b[A-Z]{2,5}\d{3}\b")
 

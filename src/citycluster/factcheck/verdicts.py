@@ -1,9 +1,10 @@
 """How one claim is judged against the figures it can be compared with, and why.
 
-The rules of the fact-check (see :mod:`citycluster.factcheck`) in code: the interval a claim's
-wording commits to, the band a rounded reference stands for, how a year is picked, what a bound
-can and cannot say, and the reason each verdict gets. A reason is data (catalog codes with
-their numbers, see :class:`Outcome`), so the analysis knows no language; the report writes it.
+The rules of the fact-check (see :mod:`citycluster.factcheck.claims`) in code: the interval a
+claim's wording commits to, the band a rounded reference stands for, how a year is picked,
+what a bound can and cannot say, and the reason each verdict gets. A reason is data (catalog
+codes with their numbers, see :class:`Outcome`), so the analysis knows no language; the report
+writes it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The command line checks every spec before a step starts, so a typo fails in a fraction of a
 second; this module therefore imports nothing but the standard library. Fitting lives in
-:mod:`citycluster.models` and :mod:`citycluster.trends`.
+:mod:`citycluster.analysis.models` and :mod:`citycluster.analysis.trends`.
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from citycluster import published
+from citycluster.analysis.modelspec import ModelSpec, ModelSpecError, parse_specs
+from citycluster.data import published
 from citycluster.errors import InputError
-from citycluster.modelspec import ModelSpec, ModelSpecError, parse_specs
 
 __all__ = ["ModelSpec", "ModelSpecError", "parse_specs"]  # the specs live in modelspec
 
@@ -238,7 +238,7 @@ def run_models(specs: list[ModelSpec], shares: pl.DataFrame, claims: pl.DataFram
                reference: pl.DataFrame | None = None, *,
                cov_type: str, reps: int, seed: int) -> list[ModelRun]:
     """Every spec on its named sample, in the order given."""
-    from citycluster.samples import build_sample
+    from citycluster.analysis.samples import build_sample
 
     return [run_spec(spec, build_sample(spec.sample, shares, claims, reference),
                      label="entity_id",

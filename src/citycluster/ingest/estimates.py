@@ -7,15 +7,15 @@ province did; how wrong that can be is measured, not assumed: the interval is th
 same province, of observed members' changes around the province's change (or, where fewer than
 ``MIN_OBSERVED`` cities of the province have both years, the spread over every province). A
 member with no earlier official figure gets no estimate and stays bounded by its province's
-residual (:mod:`citycluster.cluster_totals`).
+residual (:mod:`citycluster.ingest.cluster_totals`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from citycluster import published
-from citycluster.shares import city_plan_members
+from citycluster.data import published
+from citycluster.ingest.shares import city_plan_members
 
 #: The earlier official figure each metric starts from, and its vintage.
 BASE = {"population": (2020, "census"), "gdp": (2022, "first_release")}

@@ -15,9 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from citycluster import published, units
-from citycluster.contracts import Contract, Field, ForeignKey
-from citycluster.contracts import Rule as ContractRule
+from citycluster.data import published, units
+from citycluster.data.contracts import Contract, Field, ForeignKey
+from citycluster.data.contracts import Rule as ContractRule
 
 CRITICAL = "critical"
 WARNING = "warning"

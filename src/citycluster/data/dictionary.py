@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from citycluster import contracts
+from citycluster.data import contracts
 
 BEGIN = "<!-- BEGIN GENERATED: citycluster dictionary (edit datapackage.yaml, not this block) -->"
 END = "<!-- END GENERATED -->"
@@ -99,7 +99,7 @@ PUBLISHED_README = """# data/
 
 def write_published(data_dir: Path) -> Path:
     """Rewrite the dictionary block of ``data/README.md`` from the published contracts."""
-    from citycluster import published
+    from citycluster.data import published
 
     path = data_dir / "README.md"
     text = path.read_text(encoding="utf-8") if path.exists() else PUBLISHED_README

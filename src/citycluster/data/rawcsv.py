@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster.contracts import Contract
+from citycluster.data.contracts import Contract
 from citycluster.errors import InputError
 
 

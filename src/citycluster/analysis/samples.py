@@ -12,7 +12,7 @@ from collections.abc import Callable
 import polars as pl
 
 from citycluster.errors import LookupFailed
-from citycluster.shares import SHARE_COLUMNS
+from citycluster.ingest.shares import SHARE_COLUMNS
 
 #: Claim metrics that describe how tightly an entity's industries are linked. They measure
 #: different things (a trade share, a linkage degree, a supplier share), which is itself a

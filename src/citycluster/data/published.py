@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from citycluster import contracts
+from citycluster.data import contracts
 from citycluster.errors import InputError
 from citycluster.paths import repo_root
 

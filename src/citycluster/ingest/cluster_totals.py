@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster import published
-from citycluster.shares import CLUSTERS, city_plan_members, national_totals
-from citycluster.sources import source_mix
+from citycluster.data import published
+from citycluster.data.sources import source_mix
+from citycluster.ingest.shares import CLUSTERS, city_plan_members, national_totals
 
 #: The columns on Hong Kong and Macao, beside a cluster and never inside it.
 SAR_COLUMNS = ("sar_population", "sar_gdp", "sar_pop_ratio", "sar_gdp_ratio", "sar_source")
@@ -114,8 +114,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
     whole; Hong Kong and Macao are outside China's national accounts and are left out.
     ``lower_*``/``upper_*`` hold the bounds; ``population``/``gdp`` are set only when exact.
 
-    With ``estimates`` (:func:`citycluster.estimates.projected`), the ``est_*`` columns give the
-    same shares on observed plus estimated figures, their range spanning the estimates'
+    With ``estimates`` (:func:`citycluster.ingest.estimates.projected`), the ``est_*`` columns
+    give the same shares on observed plus estimated figures, their range spanning the estimates'
     intervals; ``estimated_*`` is what the estimates add and ``members_estimated_*`` how many
     members they stand for, so observed and estimated amounts are never summed unseen. A
     province whose part is already exact on observed figures keeps it.

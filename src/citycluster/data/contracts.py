@@ -2,8 +2,9 @@
 
 The descriptor follows the Frictionless Data Package / Table Schema standard, so other tools can
 read it too. Everything that used to restate a table's columns derives from it: the strict CSV
-reader's header and number checks (:mod:`citycluster.rawcsv`), the great-expectations rules
-(:mod:`citycluster.expectations`) and the data dictionary (:mod:`citycluster.dictionary`).
+reader's header and number checks (:mod:`citycluster.data.rawcsv`), the great-expectations rules
+(:mod:`citycluster.validation.expectations`) and the data dictionary
+(:mod:`citycluster.data.dictionary`).
 
 The descriptor is parsed here with PyYAML and plain dataclasses rather than the ``frictionless``
 library: we need its declarations, not its validation engine (great-expectations is that), and

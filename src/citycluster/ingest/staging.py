@@ -1,7 +1,7 @@
 """Ingest: the raw tables read strictly, normalised to base units, written as parquet.
 
 Which files there are and what each column holds comes from the contracts in
-``data/raw/datapackage.yaml`` (:mod:`citycluster.contracts`); a CSV no resource declares is
+``data/raw/datapackage.yaml`` (:mod:`citycluster.data.contracts`); a CSV no resource declares is
 refused rather than silently skipped. Normalisation happens here and only here, through the unit
 table, so every later step works in persons, CNY, km², km, hours and fractions. A unit the table
 does not know yields a null base value (validation then names the row) rather than a crash, so all
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster import contracts, published, units
+from citycluster.data import contracts, published, units
+from citycluster.data.rawcsv import RawInputError, read_raw_csv
 from citycluster.publish import write_parquet_atomic
-from citycluster.rawcsv import RawInputError, read_raw_csv
 
 #: The column a unit-bearing number lives in; it is kept as printed and normalised.
 VALUE_COLUMN = "value"
@@ -134,10 +134,10 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
 
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
-    from citycluster.cluster_totals import city_cluster_shares
-    from citycluster.estimates import projected
-    from citycluster.place_names import place_names
-    from citycluster.shares import build_shares
+    from citycluster.ingest.cluster_totals import city_cluster_shares
+    from citycluster.ingest.estimates import projected
+    from citycluster.ingest.place_names import place_names
+    from citycluster.ingest.shares import build_shares
 
     package = contracts.load(raw_dir)
     if stray := package.undeclared_files():

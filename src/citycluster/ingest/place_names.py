@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster import published
+from citycluster.data import published
 
 #: The raw name columns, by language, of each table that has them: (id, {lang: column}).
 #: In order of precedence.

@@ -19,7 +19,7 @@ def _great_circle_km(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr)
 def with_city_geography(entity_shares: pl.DataFrame, plan_members: pl.DataFrame,
                         coordinates: pl.DataFrame) -> pl.DataFrame:
     """Marks city-level rows and, for members of a cluster's city plan (``plan_members``, the
-    rows :func:`citycluster.shares.city_plan_members` keeps), the distance to the
+    rows :func:`citycluster.ingest.shares.city_plan_members` keeps), the distance to the
     cluster's core and GDP per head relative to the core's.
 
     The core is the member with the largest GDP (Shanghai, Beijing, Shenzhen, Wuhan,

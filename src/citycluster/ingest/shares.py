@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster import published
-from citycluster.geography import with_city_geography
+from citycluster.data import published
+from citycluster.ingest.geography import with_city_geography
 
 COUNTRY_ENTITY = {"CHN": "cn", "USA": "us", "JPN": "jp", "GBR": "gb"}
 #: The five national city clusters (cn_big5 is their union); names are in place_names.

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.modelspec import TrendError, TrendSpec
+from citycluster.analysis.modelspec import TrendError, TrendSpec
 
 __all__ = ["TrendError", "TrendSpec"]
 

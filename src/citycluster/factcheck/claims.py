@@ -32,10 +32,10 @@ from typing import Any
 
 import polars as pl
 
-from citycluster import published
-from citycluster.candidates import candidates, entity_label, source_text
-from citycluster.sources import parse_mix, source_mix
-from citycluster.verdicts import (
+from citycluster.data import published
+from citycluster.data.sources import parse_mix, source_mix
+from citycluster.factcheck.candidates import candidates, entity_label, source_text
+from citycluster.factcheck.verdicts import (
     VERDICTS,
     Candidate,
     Outcome,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from citycluster import contracts
-from citycluster import expectations as ex
+from citycluster.data import contracts
 from citycluster.errors import CityclusterError
 from citycluster.publish import fresh_sibling, swap_directory
+from citycluster.validation import expectations as ex
 
 #: Tables ingest derives rather than reads; every other staged table is declared in the contract.
 DERIVED_TABLES = ("shares", "cluster_totals", "estimates", "place_names")

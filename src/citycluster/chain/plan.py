@@ -1,0 +1,137 @@
+"""What a run must do: for each step (and language), whether it is out of date and why,
+judged from the cache and the files now; which steps may run at the same time; what a step
+needs before it starts; and, after a partial run, what it left out of date.
+
+The orchestrator (:mod:`.orchestrate`) asks; nothing here runs a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from citycluster.chain import catalog, provenance
+from citycluster.chain.cache import (
+    Cache,
+    StepKey,
+    code_digest,
+    file_digest,
+    files_digest,
+    params_digest,
+    reason_to_run,
+)
+from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
+from citycluster.errors import CityclusterError
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """What a step's hooks may use: the run's parameters, the staging copy of the reports,
+    the language of this execution (None for ``finish``) and the timings so far."""
+
+    params: dict[str, Any]
+    stage: Path
+    lang: str | None
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One execution the run has decided on: the step, its language, its cache key, hooks."""
+
+    n: str
+    label: str
+    key: StepKey
+    step: Step
+    lang: str | None
+    hooks: Any
+    context: HookContext
+
+
+
+def step_files(patterns: Sequence[Pattern], dirs: dict[str, Path],
+           lang: str | None) -> list[tuple[str, Path]]:
+    out = []
+    for param, pattern in patterns:
+        base = dirs[param]
+        for path in sorted(base.glob(pattern.format(lang=lang))):
+            if path.is_file():
+                out.append((f"{param}/{path.relative_to(base).as_posix()}", path))
+    return out
+
+
+class Planner:
+    """Decides, step by step, whether a step must run, from the cache and the files now."""
+
+    def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
+        self.root, self.params, self.cache, self.force = root, params, cache, force
+        import citycluster  # the code the kernels import, wherever it is installed from
+
+        self.code = code_digest(Path(citycluster.__file__).parent)
+        self.lock = provenance.lock_sha256(root) or ""
+
+    def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
+        declared = declared_parameters(self.root / step.notebook)
+        injected = ({**self.params} if step.shows_provenance
+                    else {k: self.params[k] for k in declared if k in self.params})
+        if lang is not None:
+            injected["lang"] = lang
+        return StepKey(notebook=file_digest(self.root / step.notebook), code=self.code,
+                       lock=self.lock, params=params_digest(injected),
+                       inputs=files_digest(step_files(step.inputs, dirs, lang)))
+
+    def outputs(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[str, str]:
+        return {name: file_digest(path) for name, path in step_files(step.outputs, dirs, lang)}
+
+    def reason(self, step: Step, lang: str | None,
+               dirs: dict[str, Path]) -> tuple[str | None, StepKey]:
+        """Why the step must run (None: up to date), and the key it was judged by."""
+        key = self.key(step, lang, dirs)
+        why = reason_to_run(self.cache.get(step_label(step, lang)), key,
+                            self.outputs(step, lang, dirs), self.force)
+        return why, key
+
+
+def waves(plan: Sequence[tuple[Step, str | None]]) -> list[list[tuple[Step, str | None]]]:
+    """The plan cut into consecutive groups whose steps may run at the same time."""
+    out: list[list[tuple[Step, str | None]]] = []
+    for item in plan:
+        if out and all(catalog.independent(item[0].name, other.name) for other, _ in out[-1]):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
+class MissingInput(CityclusterError, FileNotFoundError):
+    """A step's input is not there: an earlier step has not run (or its output was removed)."""
+
+
+def require_inputs(step: Step, dirs: dict[str, Path]) -> None:
+    """Stop before a step whose inputs are missing, naming the step that makes each."""
+    missing = catalog.missing_inputs(step.name, dirs)
+    if missing:
+        makers = sorted({catalog.producer(name) or "the raw data" for name, _ in missing})
+        one = len(missing) == 1
+        raise MissingInput(
+            f"{step.name} reads {', '.join(str(p) for _, p in missing)}, which "
+            f"{'does' if one else 'do'} not exist; {' and '.join(makers)} "
+            f"make{'s' if len(makers) == 1 else ''} {'it' if one else 'them'}: run "
+            f"`citycluster run --until {step.name}` (or `make report`)")
+
+
+def left_out_of_date(planner: Planner, steps: Sequence[Step], params: dict[str, Any],
+                      dirs: dict[str, Path]) -> list[str]:
+    """After a partial run, the steps it did not run that are now out of date."""
+    chosen = {s.name for s in steps}
+    stale = []
+    for step in STEPS:
+        if step.name in chosen:
+            continue
+        for lang in (params["report_languages"] if step.per_language else [None]):
+            why, _ = planner.reason(step, lang, dirs)
+            if why is not None:
+                stale.append(f"{step_label(step, lang)} ({why})")
+    return stale
