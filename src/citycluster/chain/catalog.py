@@ -175,7 +175,7 @@ class Catalog:
         if name not in allowed:
             raise CatalogError(
                 f"{self.step} does not declare that it {verb} {name!r}; it {verb} "
-                f"{', '.join(allowed)}. Declare it in FLOWS in src/citycluster/catalog.py, "
+                f"{', '.join(allowed)}. Declare it in FLOWS in src/citycluster/chain/catalog.py, "
                 "so the step's cache key covers it.")
         return DATASETS[name]
 

@@ -1,7 +1,7 @@
 """The chain: run the steps that are out of date, in order, and publish what they produce.
 
 Steps that read nothing the others write (the model and the fact-check; the figures and each
-language's report, as :data:`catalog.FLOWS` declares them) form a wave and run at the same
+language's report, as :data:`.catalog.FLOWS` declares them) form a wave and run at the same
 time, up to ``jobs`` at once; what must run, and in which waves, is :mod:`.plan`'s to say.
 While fewer than ``jobs`` are busy, the kernel of the next execution in the plan starts ahead
 and imports what its notebook imports (:mod:`.pool`, :mod:`.workers`).
@@ -11,7 +11,7 @@ requested step succeeds are the executed notebooks and the reports published (an
 swap), so a failed run leaves the last good outputs in place and keeps the failing executed
 notebook in ``build/executed/`` for inspection. Either way the run leaves a short record of
 how it went in its build folder (:data:`OUTCOME`). A step's hooks (see :class:`Step`) are called
-around it with a :class:`HookContext`; the chain knows them only by name.
+around it with a :class:`.plan.HookContext`; the chain knows them only by name.
 """
 
 from __future__ import annotations

@@ -50,9 +50,10 @@ class Execution:
     context: HookContext
 
 
-
 def step_files(patterns: Sequence[Pattern], dirs: dict[str, Path],
-           lang: str | None) -> list[tuple[str, Path]]:
+               lang: str | None) -> list[tuple[str, Path]]:
+    """The files a step's declared patterns match now, each named ``<folder param>/<path>``
+    as the cache's keys and records name them."""
     out = []
     for param, pattern in patterns:
         base = dirs[param]
@@ -123,7 +124,7 @@ def require_inputs(step: Step, dirs: dict[str, Path]) -> None:
 
 
 def left_out_of_date(planner: Planner, steps: Sequence[Step], params: dict[str, Any],
-                      dirs: dict[str, Path]) -> list[str]:
+                     dirs: dict[str, Path]) -> list[str]:
     """After a partial run, the steps it did not run that are now out of date."""
     chosen = {s.name for s in steps}
     stale = []

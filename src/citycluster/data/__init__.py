@@ -3,5 +3,5 @@
 the unit table, source kinds, and the data dictionaries rendered from the contracts.
 
 Every later stage reads its tables through these contracts, so this is the bottom stage: it may
-import only the base modules at the package top (errors, paths, publish, languages); checked by
-``make lint`` (the layers contract in pyproject.toml)."""
+import only the base modules at the package top (errors, paths, publish, languages, kernel);
+checked by ``make lint`` (the layers contract in pyproject.toml)."""

@@ -25,7 +25,8 @@ from citycluster.errors import InputError, LookupFailed
 
 DESCRIPTOR = "datapackage.yaml"
 NUMERIC_TYPES = ("number", "integer")
-#: Rules across columns a contract may name in ``x-rules`` (implemented in expectations.py).
+#: Rules across columns a contract may name in ``x-rules`` (implemented in
+#: :mod:`citycluster.validation.expectations`).
 CROSS_COLUMN_RULES = ("printed-matches-value", "url-unless-recalled", "change-has-two-years")
 
 

@@ -8,6 +8,7 @@ passes through Jinja2's autoescaping. Words come from the catalogs (:mod:`.i18n`
 Babel (:mod:`.numbers`), place names from the ``place_names`` table (:mod:`.names`); a
 section speaks through a :class:`~citycluster.report.voice.Voice`.
 
-It may import every stage below it (it draws the published tables and models through their
-contracts), never the machinery: a notebook hands it the parameters and paths it needs.
+It may import every stage below it (the map uses ingest's membership rules, the model figures
+rebuild the analysis samples, the tables read source mixes from data), never the machinery: a
+notebook hands it the parameters and paths it needs.
 """

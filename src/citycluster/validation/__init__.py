@@ -2,5 +2,6 @@
 contracts run on the staging area, and ``data/processed/`` is replaced only when every
 critical rule holds.
 
-It may import :mod:`citycluster.data` and what is below it; the analysis and the fact-check
-neither import it nor are imported by it: they read only what it published."""
+It may import :mod:`citycluster.ingest`, :mod:`citycluster.data` and the base modules (today
+it needs only data); the analysis and the fact-check neither import it nor are imported by
+it: they read only what it published."""
