@@ -148,23 +148,55 @@ TAMPER = (("C006,P030,cn_big5,五大国家级城市群,Five national city cluste
 
 
 @pytest.fixture(scope="session")
-def tampered_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A repository copy whose claims differ from the real ones (see TAMPER), chain run once."""
-    def tamper_and_run(root: Path) -> None:
+def tampered(tmp_path_factory: pytest.TempPathFactory,
+             chain_repo: Path) -> tuple[Path, dict[str, Any]]:
+    """A copy of the chain's outputs whose claims then changed (see TAMPER), and what the
+    chain said when run on it again: it reruns what reads the claims, from the cache."""
+    def tamper_and_run(root: Path) -> dict[str, Any]:
         claims = root / "data" / "raw" / "claims.csv"
         text = claims.read_text(encoding="utf-8")
         for old, new in TAMPER:
             assert old in text, old
             text = text.replace(old, new)
         claims.write_text(text, encoding="utf-8")
-        run_chain(root)
+        result = run_cli(root, "run")
+        assert result.returncode == 0, result.stdout + result.stderr
+        return completed(result)
 
-    return built_once(tmp_path_factory, "tampered", tamper_and_run)
+    return recorded_once(tmp_path_factory, "tampered", tamper_and_run, start=chain_repo)
+
+
+@pytest.fixture(scope="session")
+def tampered_repo(tampered: tuple[Path, dict[str, Any]]) -> Path:
+    """The tampered copy's folder, its chain rerun (:func:`tampered`)."""
+    return tampered[0]
 
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     return copy_repo(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def standin_chain(tmp_path_factory: pytest.TempPathFactory, chain_repo: Path) -> Path:
+    """A stand-in copy (tests/standin.py: the real steps, notebooks replaying ``chain_repo``)
+    on which the whole chain has run once: for the runner's behaviour at a seventh of the
+    cost."""
+    from tests.standin import write_standins
+
+    def build(root: Path) -> None:
+        write_standins(root, chain_repo)
+        run_chain(root)
+
+    return built_once(tmp_path_factory, "standin", build)
+
+
+@pytest.fixture
+def standin_copy(tmp_path: Path, chain_repo: Path) -> Path:
+    """A fresh stand-in copy replaying ``chain_repo``, nothing run or published yet."""
+    from tests.standin import standin_repo
+
+    return standin_repo(tmp_path / "standin", chain_repo)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import completed, recorded_once, run_cli, tree_bytes
-from tests.test_lab import NOTEBOOK as RUN_IN_LAB
+from tests.standin import sleeping
 
 pytestmark = pytest.mark.chain
 
@@ -142,15 +142,15 @@ def test_wrong_type_is_refused(chain_repo: Path) -> None:
     assert "bootstrap_reps must be a int" in result.stderr
 
 
-def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path, tmp_path: Path,
+def test_failing_notebook_gives_summary_and_keeps_outputs(standin_chain: Path, tmp_path: Path,
                                                          kernel_tmp: Path) -> None:
     """A failing step (its kernel started ahead while the fact-check ran): its summary, nothing
-    published, and every kernel shut down."""
+    published, and every kernel shut down. (On the stand-in chain: the runner's work.)"""
     root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
+    shutil.copytree(standin_chain, root)
     nb_path = root / "notebooks" / "05_figures.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell(
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
         'print("about to fail")\nraise RuntimeError("injected failure")'))
     nbformat.write(nb, nb_path)
     before = tree_bytes(root / "reports")
@@ -161,7 +161,7 @@ def test_failing_notebook_gives_summary_and_keeps_outputs(chain_repo: Path, tmp_
     assert result.returncode == 1
     assert not list(kernel_tmp.iterdir())  # every kernel shut down: no socket folder left
     assert "step 05_figures failed" in result.stderr
-    assert f"cell: 4 of {len(nb.cells)}" in result.stderr
+    assert f"cell: 2 of {len(nb.cells)}" in result.stderr
     assert "RuntimeError: injected failure" in result.stderr
     assert "about to fail" in result.stderr
     kept = root / "build" / "executed" / "05_figures.ipynb"
@@ -207,18 +207,19 @@ def test_unreadable_raw_file_stops_the_chain_with_its_location(chain_repo: Path,
 
 
 @pytest.fixture(scope="session")
-def partial_runs(chain_repo: Path,
+def partial_runs(standin_chain: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """On a copy of the chain's outputs: validation alone (forced), with a second run started
-    while it holds the folders, once refused (``--no-wait``) and once waiting its turn; then
-    the report alone in one language. What each said and left is recorded for the tests."""
+    """On a copy of the stand-in chain's outputs (the runner's work): validation alone
+    (forced, made to take a few seconds), with a second run started while it holds the
+    folders, once refused (``--no-wait``) and once waiting its turn; then the report alone in
+    one language. What each said and left is recorded for the tests."""
     import os
     import subprocess
     import sys
     import time
 
     def runs(root: Path) -> dict[str, Any]:
-        env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+        env = dict(os.environ, CITYCLUSTER_ROOT=str(root), **sleeping("02_validate", 4))
         first = subprocess.Popen(
             [sys.executable, "-m", "citycluster", "run", "--only", "02_validate", "--force"],
             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -236,7 +237,7 @@ def partial_runs(chain_repo: Path,
                 "report": completed(run_cli(root, "run", "--only", "06_report", "-p",
                                             "report_languages=[en]"))}
 
-    return recorded_once(tmp_path_factory, "partial-runs", runs, start=chain_repo)
+    return recorded_once(tmp_path_factory, "partial-runs", runs, start=standin_chain)
 
 
 def test_two_runs_at_once_take_turns(partial_runs: tuple[Path, dict[str, Any]]) -> None:
@@ -272,43 +273,6 @@ def test_a_dropped_language_leaves_no_stale_report(
     assert sorted(p.name for p in (reports / "executed").glob("06_report*")) == [
         "06_report.en.html", "06_report.en.ipynb"]  # the notebook and its page, not zh's
     assert 'href="report.zh.html"' not in (reports / "index.html").read_text(encoding="utf-8")
-
-
-def test_notebooks_run_by_hand_never_touch_what_the_chain_published(chain_repo: Path,
-                                                                     tmp_path: Path) -> None:
-    """Each notebook executed from notebooks/ as a researcher would (nbconvert), 01 to 06:
-    the published tables and reports stay byte-identical, the scratch copies equal them, and
-    the chain still finds everything up to date. 05_figures, which publishes no table, is
-    the one run by hand in JupyterLab instead (tests/test_lab.py), with the same checks."""
-    import os
-    import subprocess
-    import sys
-
-    root = tmp_path / "repo"
-    shutil.copytree(chain_repo, root)
-    published = {name: tree_bytes(root / name) for name in ("data/processed", "reports")}
-    env = {k: v for k, v in os.environ.items() if k != "CITYCLUSTER_RUN"}
-    env["CITYCLUSTER_ROOT"] = str(root)
-    jupyter = Path(sys.executable).parent / "jupyter"
-    by_lab = root / "notebooks" / RUN_IN_LAB
-    for nb in sorted(set((root / "notebooks").glob("0*.ipynb")) - {by_lab}):
-        out = tmp_path / f"{nb.stem}.out.ipynb"
-        done = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute",
-                               nb.name, "--output", str(out)], cwd=nb.parent, env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert "without encryption" not in done.stderr, done.stderr[-2000:]  # ipc, not TCP
-        first = next(o for c in nbformat.read(out, as_version=4).cells
-                     if c.cell_type == "code" for o in c.get("outputs", []))
-        assert first.get("text", "").startswith(f"Interactive run of {nb.stem}"), first
-    for name, before in published.items():
-        assert tree_bytes(root / name) == before, f"{name} changed"
-    scratch = root / "build" / "interactive" / "processed"
-    for table in sorted((root / "data" / "processed").glob("*.parquet")):
-        assert pl.read_parquet(scratch / table.name).equals(pl.read_parquet(table)), table.name
-    result = run_cli(root, "run")
-    assert result.returncode == 0, result.stderr
-    assert "ran " not in result.stdout and "up to date  06_report" in result.stdout
 
 
 def test_every_published_table_meets_its_contract(chain_repo: Path) -> None:

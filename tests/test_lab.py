@@ -186,4 +186,8 @@ def test_lab_runs_the_figures_notebook_offline_on_local_sockets(
     assert "Traceback" not in log, log[-3000:]
     for name, before in published.items():
         assert tree_bytes(root / name) == before, f"{name} changed"
+    # the figures drawn by hand equal the chain's byte for byte: with the run by hand of the
+    # other notebooks (tests/test_reproducible.py), a second clean run to compare with
+    figures = tree_bytes(root / "build" / "interactive" / "reports" / "figures")
+    assert figures and figures == tree_bytes(root / "reports" / "figures")
 

@@ -6,6 +6,7 @@ import hashlib
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,17 @@ def test_prose_follows_the_input_figures(chain_repo: Path, tampered_repo: Path) 
     assert "about 47% of China's population" in body(tampered_repo, "en")
     assert "占全国人口的约45%" in body(chain_repo, "zh")
     assert "占全国人口的约47%" in body(tampered_repo, "zh")
+
+
+def test_a_changed_figure_reruns_the_steps_that_read_it(
+        tampered: tuple[Path, dict[str, Any]]) -> None:
+    """The tampered claims, run on a copy of the chain's outputs: every step reads the claims,
+    directly or through what ingest and validation make of them, so every step reruns, each
+    saying why."""
+    _, result = tampered
+    for step in ("01_ingest", "02_validate", "03_model", "04_factcheck", "05_figures",
+                 "06_report [en]", "06_report [zh]"):
+        assert f"ran         {step}: inputs changed" in result["stdout"], result["stdout"]
 
 
 def test_strings_from_data_are_escaped(tampered_repo: Path) -> None:

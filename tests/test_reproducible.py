@@ -1,4 +1,10 @@
-"""Reproducible and resumable: the cache, determinism, and interrupted runs."""
+"""Reproducible and resumable: determinism, the cache, and interrupted runs.
+
+Determinism is judged on the real notebooks: the chain's run against a second, independent
+run of every notebook by hand (see :func:`by_hand`). The cache and interrupted runs are the
+runner's behaviour, judged on the stand-in chain (tests/standin.py), whose notebooks replay
+the real run's outputs.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +19,27 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
 
 from citycluster.chain.catalog import DATASETS, FLOWS
-from tests.conftest import built_once, copy_repo, run_cli, tree_bytes
+from tests.conftest import completed, recorded_once, run_cli, tree_bytes
+from tests.standin import sleeping
+from tests.test_lab import NOTEBOOK as RUN_IN_LAB
 
 pytestmark = pytest.mark.chain
 VOLATILE = re.compile(r'<(dd|details) class="volatile">.*?</\1>', re.S)
 
 
-def report_body(root: Path, lang: str) -> str:
+def without_volatile(html: str) -> str:
     """A report without its volatile footer parts (build time, step timings)."""
-    html = (root / "reports" / f"report.{lang}.html").read_text(encoding="utf-8")
     return VOLATILE.sub("", html)
+
+
+def report_body(root: Path, lang: str) -> str:
+    return without_volatile((root / "reports" / f"report.{lang}.html").read_text(encoding="utf-8"))
 
 
 def assert_same_results(a: Path, b: Path) -> None:
@@ -36,6 +49,97 @@ def assert_same_results(a: Path, b: Path) -> None:
     assert tree_bytes(a / "reports" / "figures") == tree_bytes(b / "reports" / "figures")
     for lang in ("en", "zh"):
         assert report_body(a, lang) == report_body(b, lang)
+
+
+#: The executed notebooks by hand would begin with this line, which a run's never print.
+NOTICE = "Interactive run of"
+
+
+def by_hand_run(root: Path, scratch: Path) -> dict[str, Any]:
+    """Every notebook but 05_figures executed from notebooks/ as a researcher would, in order:
+    ``jupyter nbconvert --execute`` (06_report in its default language), then 06_report in
+    the other language by plain papermill. Each reads what the one before wrote under
+    build/interactive/ (01_ingest reads the raw files), so together they are a second clean
+    run from the raw files, independent of the runner. 05_figures is run by hand in
+    JupyterLab instead (tests/test_lab.py), where its figures are compared the same way."""
+    env = {k: v for k, v in os.environ.items() if k != "CITYCLUSTER_RUN"}
+    env["CITYCLUSTER_ROOT"] = str(root)
+    bin_ = Path(sys.executable).parent
+    notebooks = root / "notebooks"
+    runs: dict[str, Any] = {}
+    for nb in sorted(set(notebooks.glob("0*.ipynb")) - {notebooks / RUN_IN_LAB}):
+        out = scratch / f"{nb.stem}.out.ipynb"
+        runs[nb.stem] = {"out": str(out), **completed(subprocess.run(
+            [str(bin_ / "jupyter"), "nbconvert", "--to", "notebook", "--execute", nb.name,
+             "--output", str(out)], cwd=notebooks, env=env, capture_output=True, text=True,
+            timeout=600))}
+    out = scratch / "06_report.en.out.ipynb"
+    runs["06_report.en"] = {"out": str(out), **completed(subprocess.run(
+        [str(bin_ / "papermill"), "--cwd", str(notebooks), str(notebooks / "06_report.ipynb"),
+         str(out), "-p", "lang", "en"], env=env, capture_output=True, text=True,
+        timeout=600))}
+    return runs
+
+
+@pytest.fixture(scope="session")
+def by_hand(chain_repo: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A copy of the chain's outputs where every notebook ran by hand (:func:`by_hand_run`),
+    with what the chain had published before, and what a run of the chain said afterwards."""
+    def run(root: Path) -> dict[str, Any]:
+        published = {name: {k: v.hex() for k, v in tree_bytes(root / name).items()}
+                     for name in ("data/processed", "reports")}
+        scratch = root.parent / "by-hand-notebooks"
+        scratch.mkdir(exist_ok=True)
+        runs = by_hand_run(root, scratch)
+        after = {name: {k: v.hex() for k, v in tree_bytes(root / name).items()}
+                 for name in published}
+        return {"runs": runs, "unchanged": {n: after[n] == published[n] for n in published},
+                "chain": completed(run_cli(root, "run"))}
+
+    return recorded_once(tmp_path_factory, "by-hand", run, start=chain_repo)
+
+
+def test_notebooks_run_by_hand_never_touch_what_the_chain_published(
+        by_hand: tuple[Path, dict[str, Any]]) -> None:
+    """Run by hand, each notebook says at once where it writes; the published tables and
+    reports stay byte-identical, and the chain then finds everything up to date."""
+    _, seen = by_hand
+    for name, run in seen["runs"].items():
+        assert run["returncode"] == 0, (name, run["stderr"][-2000:])
+        assert "without encryption" not in run["stderr"], run["stderr"][-2000:]  # ipc, not TCP
+        first = next(o for c in nbformat.read(run["out"], as_version=4).cells
+                     if c.cell_type == "code" for o in c.get("outputs", [])
+                     if o.get("output_type") == "stream")
+        assert first.get("text", "").startswith(f"{NOTICE} {name.split('.')[0]}"), first
+    assert seen["unchanged"] == {"data/processed": True, "reports": True}
+    chain = seen["chain"]
+    assert chain["returncode"] == 0, chain["stderr"]
+    assert "ran " not in chain["stdout"] and "7 up to date" in chain["stdout"]
+
+
+def test_two_clean_runs_give_identical_outputs(by_hand: tuple[Path, dict[str, Any]],
+                                               tmp_path: Path) -> None:
+    """The chain's run and the run by hand, two independent runs from the raw files, give
+    byte-identical staged and published tables, result CSVs and report pages (less the
+    footer's build time and timings). The figures are the JupyterLab run's to compare."""
+    from citycluster.report.html import export_html
+
+    root, seen = by_hand
+    scratch = root / "build" / "interactive"
+    assert tree_bytes(scratch / "staging") == tree_bytes(root / "data" / "staging")
+    assert tree_bytes(scratch / "processed") == tree_bytes(root / "data" / "processed")
+    for table in (root / "reports").glob("*.csv"):
+        assert (scratch / "reports" / table.name).read_bytes() == table.read_bytes(), table.name
+    for lang, run in (("zh", seen["runs"]["06_report"]), ("en", seen["runs"]["06_report.en"])):
+        nb = nbformat.read(run["out"], as_version=4)
+        for cell in nb.cells:  # the notice is the one output a run of the chain lacks
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.get("outputs", [])
+                                if not o.get("text", "").startswith(NOTICE)]
+        nbformat.write(nb, tmp_path / f"{lang}.ipynb")
+        page = export_html(tmp_path / f"{lang}.ipynb", tmp_path / f"report.{lang}.html", lang)
+        assert without_volatile(page.read_text(encoding="utf-8")) == report_body(root, lang)
 
 
 @dataclass(frozen=True)
@@ -54,13 +158,14 @@ class Interrupted:
 
 
 def interrupt_and_resume(root: Path, sig: signal.Signals, *args: str) -> Interrupted:
-    """Run the chain on ``root`` (``citycluster run`` with ``args``), send ``sig`` once the
-    model step has a kernel running, then run it again with the same ``args`` and
-    ``--no-wait`` (a lock left held would refuse it); record what each left, for the tests to
-    judge."""
+    """Run the stand-in chain on ``root`` (``citycluster run`` with ``args``), its model step
+    made to take a few seconds; send ``sig`` once that step has a kernel running, then run
+    it again with the same ``args`` and ``--no-wait`` (a lock left held would refuse it);
+    record what each left, for the tests to judge."""
     # short (a socket path may not exceed about 100 characters); removed once it is judged
     kernel_tmp = Path(tempfile.mkdtemp(prefix="cc-"))
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp))
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), TMPDIR=str(kernel_tmp),
+               **sleeping("03_model", 10))
     with subprocess.Popen([sys.executable, "-m", "citycluster", "run", *args], cwd=root,
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True) as proc:
@@ -84,56 +189,21 @@ def interrupt_and_resume(root: Path, sig: signal.Signals, *args: str) -> Interru
                        after, remaining)
 
 
-@pytest.fixture(scope="session")
-def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
-    """A run stopped by Ctrl-C (SIGINT) in the model step and resumed. Its resumed outputs are
-    also the second, independent clean run that the determinism check compares with
-    chain_repo: every step of it ran in its own kernels from the raw files, none was copied."""
-    made: list[Interrupted] = []
-
-    def build(root: Path) -> None:
-        made.append(interrupt_and_resume(root, signal.SIGINT))
-        (root.parent / "interrupted.json").write_text(json.dumps({
-            "returncode": made[0].returncode, "report_left": made[0].report_left,
-            "outcome": made[0].outcome, "kernel_folders_left": made[0].kernel_folders_left,
-            "lock_note_left": made[0].lock_note_left,
-            "resumed": [made[0].resumed.returncode, made[0].resumed.stdout,
-                        made[0].resumed.stderr],
-            "outcome_after": made[0].outcome_after,
-            "kernel_tmp_after": made[0].kernel_tmp_after}), encoding="utf-8")
-
-    root = built_once(tmp_path_factory, "interrupted", build)
-    record = json.loads((root.parent / "interrupted.json").read_text(encoding="utf-8"))
-    code, out, err = record.pop("resumed")
-    return Interrupted(root=root, resumed=subprocess.CompletedProcess([], code, out, err),
-                       **record)
-
-
-@pytest.fixture(scope="session")
-def second_run(interrupted: Interrupted) -> Path:
-    """The second clean run (see :func:`interrupted`), once its resume has ended well."""
-    assert interrupted.resumed.returncode == 0, (interrupted.resumed.stdout
-                                                 + interrupted.resumed.stderr)
-    return interrupted.root
-
-
-def test_two_clean_runs_give_identical_outputs(chain_repo: Path, second_run: Path) -> None:
-    assert_same_results(chain_repo, second_run)
-
-
-def test_an_up_to_date_rerun_touches_nothing(second_run: Path) -> None:
-    before = tree_bytes(second_run / "reports")
-    result = run_cli(second_run, "run")
+def test_an_up_to_date_rerun_touches_nothing(standin_chain: Path) -> None:
+    before = tree_bytes(standin_chain / "reports")
+    result = run_cli(standin_chain, "run")
     assert result.returncode == 0, result.stderr
     assert "everything is up to date" in result.stdout
     assert "7 up to date" in result.stdout
-    assert tree_bytes(second_run / "reports") == before
+    assert tree_bytes(standin_chain / "reports") == before
 
 
-def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path,
+def test_force_reruns_and_the_summary_says_why(standin_chain: Path, tmp_path: Path,
                                                kernel_tmp: Path) -> None:
+    """(That a changed figure reruns the real steps that read it is the tampered run's to
+    show: tests/test_report.py.)"""
     root = tmp_path / "repo"
-    shutil.copytree(second_run, root)
+    shutil.copytree(standin_chain, root)
     result = run_cli(root, "run", "--only", "04_factcheck", "--force")
     assert result.returncode == 0, result.stderr
     assert "ran         04_factcheck: --force" in result.stdout
@@ -149,26 +219,17 @@ def test_force_reruns_and_the_summary_says_why(second_run: Path, tmp_path: Path,
     assert "ran         01_ingest: inputs changed" in result.stdout
     for step in ("02_validate", "03_model", "04_factcheck", "05_figures"):
         assert f"up to date  {step}" in result.stdout
-    # a changed figure reruns the steps that read it (up to the fact-check: the reports' own
-    # rerun on changed inputs is the README case above)
-    ref = root / "data" / "raw" / "reference" / "china_local.csv"
-    ref.write_text(ref.read_text(encoding="utf-8").replace(",214.85,", ",230.5,"),
-                   encoding="utf-8")
-    result = run_cli(root, "run", "--until", "04_factcheck")
-    assert result.returncode == 0, result.stderr
-    assert "ran         01_ingest: inputs changed" in result.stdout
-    assert "ran         04_factcheck: inputs changed" in result.stdout
     # a deleted output is noticed
     (root / "reports" / "factcheck.csv").unlink()
     result = run_cli(root, "run", "--until", "04_factcheck")
     assert "ran         04_factcheck: outputs missing or changed" in result.stdout
 
 
-def test_a_terminated_run_stops_like_ctrl_c_and_records_why(tmp_path: Path) -> None:
+def test_a_terminated_run_stops_like_ctrl_c_and_records_why(standin_copy: Path) -> None:
     """SIGTERM (a SLURM time limit, a cancelled CI job) stops the run as Ctrl-C does, with no
     traceback, and its record says failed and why rather than "running"."""
-    root = copy_repo(tmp_path / "repo")
-    env = dict(os.environ, CITYCLUSTER_ROOT=str(root))
+    root = standin_copy
+    env = dict(os.environ, CITYCLUSTER_ROOT=str(root), **sleeping("02_validate", 10))
     with subprocess.Popen([sys.executable, "-m", "citycluster", "run", "--until", "03_model"],
                           cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, start_new_session=True) as proc:
@@ -208,27 +269,27 @@ def assert_resumed_well(run: Interrupted, sig: signal.Signals) -> None:
     assert run.kernel_tmp_after == []
 
 
-def test_a_run_stopped_by_ctrl_c_resumes_to_the_same_outputs(chain_repo: Path,
-                                                              interrupted: Interrupted) -> None:
-    assert_resumed_well(interrupted, signal.SIGINT)
-    assert interrupted.outcome_after["steps"][-1] == "06_report"
-    assert_same_results(chain_repo, interrupted.root)
+def test_a_run_stopped_by_ctrl_c_resumes_to_the_same_outputs(standin_chain: Path,
+                                                              standin_copy: Path) -> None:
+    run = interrupt_and_resume(standin_copy, signal.SIGINT)
+    assert_resumed_well(run, signal.SIGINT)
+    assert run.outcome_after["steps"][-1] == "06_report"
+    assert_same_results(standin_chain, standin_copy)
 
 
-def test_a_run_killed_outright_resumes_to_the_same_outputs(chain_repo: Path,
-                                                           tmp_path: Path) -> None:
+def test_a_run_killed_outright_resumes_to_the_same_outputs(standin_chain: Path,
+                                                           standin_copy: Path) -> None:
     """SIGKILL inside the model step of a run to the models: the resumed run is not blocked
-    by the dead run's lock and publishes the same tables as the full clean run (the full
-    outputs after a resume are the Ctrl-C case's to compare)."""
-    root = copy_repo(tmp_path / "repo")
+    by the dead run's lock and publishes the same tables as the full clean run."""
+    root = standin_copy
     run = interrupt_and_resume(root, signal.SIGKILL, "--until", "03_model")
     assert_resumed_well(run, signal.SIGKILL)
     assert run.outcome_after["steps"][-1] == "03_model"
     ours = tree_bytes(root / "data" / "processed")
-    theirs = tree_bytes(chain_repo / "data" / "processed")
+    theirs = tree_bytes(standin_chain / "data" / "processed")
     later = {DATASETS[d].path for d in FLOWS["04_factcheck"][1]
              if DATASETS[d].folder == "processed_dir"}  # the tables the fact-check publishes
     assert later and set(ours) == set(theirs) - later
     assert ours == {name: data for name, data in theirs.items() if name in ours}
     assert (root / "reports" / "models.csv").read_bytes() == \
-        (chain_repo / "reports" / "models.csv").read_bytes()
+        (standin_chain / "reports" / "models.csv").read_bytes()

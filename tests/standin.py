@@ -1,0 +1,94 @@
+"""A minimal notebook chain for the runner's own behaviour: the real steps, cheap notebooks.
+
+Killing, resuming, locking, partial runs, forced reruns and sweeps are the runner's work; what
+the notebooks compute adds nothing to them but about 20 s of kernel imports per run. A
+stand-in copy of the repository keeps everything of the real one (the steps and their declared
+reads and writes, the parameters cells, the cache, the hooks, the publishing) except the
+notebooks' bodies: each stand-in checks that every input its step declares is there, then
+replays its step's outputs from a golden run of the real chain (byte for byte, through the
+same :class:`~citycluster.chain.catalog.Catalog` door). The report stand-in displays one
+paragraph, which the report hook turns into the page as it would the real one.
+
+A test that needs a stand-in step to take time (to be interrupted inside it) sets
+``CITYCLUSTER_STANDIN_SLEEP_<step>`` (seconds) in the run's environment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from citycluster.chain.catalog import DATASETS, FLOWS
+from citycluster.chain.steps import STEPS
+from tests.conftest import ROOT, copy_repo
+
+SLEEP_ENV = "CITYCLUSTER_STANDIN_SLEEP_{step}"
+
+BODY = '''\
+import os
+import shutil
+import time
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from citycluster.chain.catalog import DATASETS, Catalog
+
+STEP, GOLDEN, DEFAULTS = {step!r}, Path({golden!r}), {defaults!r}
+cat = Catalog.for_step(STEP, {{k: v for k, v in globals().items() if k.endswith("_dir")}})
+for name in cat.reads:  # every declared input it can name is there, as the real step needs
+    if DATASETS[name].folder in cat.params:
+        assert cat.path(name, {lang}).exists(), name
+time.sleep(float(os.environ.get({sleep!r}, "0")))  # the work, before anything is written
+for name in cat.writes:  # the golden run's outputs of this step, byte for byte
+    ds = DATASETS[name]
+    source = GOLDEN / DEFAULTS[ds.folder]
+    if name == "report":  # the page is made by the report hook from what is displayed
+        display(HTML(f"<p>stand-in report ({{lang}})</p>"))
+    elif "*" in ds.path:
+        for path in sorted(source.glob(ds.path)):
+            shutil.copy2(path, cat.target(name) / path.name)
+    elif (source / ds.path).is_dir():
+        shutil.copytree(source / ds.path, cat.target(name), dirs_exist_ok=True)
+    else:
+        shutil.copy2(source / ds.path, cat.target(name))
+print(f"stand-in {{STEP}} replayed {{', '.join(cat.writes)}}")
+'''
+
+
+def parameters_cell(notebook: Path) -> nbformat.NotebookNode:
+    """The real notebook's parameters cell, as the runner injects into and keys by."""
+    nb = nbformat.read(notebook, as_version=4)
+    return next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+
+
+def write_standins(root: Path, golden: Path) -> None:
+    """Replace each notebook of the copy at ``root`` by its stand-in replaying ``golden``."""
+    defaults = yaml.safe_load((ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    folders = {DATASETS[n].folder for reads, writes in FLOWS.values() for n in (*reads, *writes)}
+    for step in STEPS:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}}
+        body = BODY.format(step=step.name, golden=str(golden),
+                           defaults={f: defaults[f] for f in sorted(folders)},
+                           lang="lang" if step.per_language else "None",
+                           sleep=SLEEP_ENV.format(step=step.name))
+        nb.cells = [parameters_cell(ROOT / step.notebook), nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, root / step.notebook)
+
+
+def standin_repo(dest: Path, golden: Path) -> Path:
+    """A repository copy at ``dest`` whose chain is the stand-in chain replaying ``golden``
+    (a copy where the real chain ran), nothing run yet."""
+    copy_repo(dest)
+    write_standins(dest, golden)
+    return dest
+
+
+def sleeping(step: str, seconds: float) -> dict[str, str]:
+    """The environment that makes a stand-in step take ``seconds``."""
+    return {SLEEP_ENV.format(step=step): json.dumps(seconds)}
