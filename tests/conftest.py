@@ -214,3 +214,31 @@ def browser() -> Iterator[object]:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield b
         b.close()
+
+
+#: The shared runs that take longest to build after the chain's own, longest first: tests
+#: that need them are handed out first, so the two workers build two of them at a time and
+#: neither is left building one alone at the end.
+LONGEST_BUILDS = ("by_hand", "tampered", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One test of the real chain first, then every test that needs no chain, then the chain
+    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first.
+
+    ``make test`` runs two workers, each handed a run of consecutive tests: so one builds the
+    chain's run (:func:`chain_repo`, which nearly every chain test reads) while the other works
+    through the tests that need none, instead of waiting for it. Otherwise the order is
+    pytest's, which keeps a module's tests (and its module-scoped fixtures) together.
+    """
+    def build(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return next((i for i, n in enumerate(LONGEST_BUILDS) if n in names),
+                    len(LONGEST_BUILDS))
+
+    chain = [i for i in items if i.get_closest_marker("chain")]
+    first = next((i for i in chain if "chain_repo" in getattr(i, "fixturenames", ())), None)
+    if first is None:
+        return
+    items[:] = [first, *(i for i in items if not i.get_closest_marker("chain")),
+                *sorted((i for i in chain if i is not first), key=build)]

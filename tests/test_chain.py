@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -316,11 +317,17 @@ def test_a_kernel_whose_imports_printed_is_started_afresh(tmp_path: Path) -> Non
         client.stop_channels()
         return "".join(seen).strip()
 
-    loud = "import json\nimport warnings\nwarnings.warn('a warning at import')"
-    for imports, kept in ((loud, "[]"), ("import json\nimport warnings", "['json', 'warnings']")):
+    def start_import_ask(imports: str) -> str:
+        """In a thread of its own, with its own event loop, as a step's worker drives it."""
         km = runner.new_kernel()
         try:
             run_sync(runner._start_and_import)(km, tmp_path, imports, threading.Event())
-            assert run_sync(names)(km) == kept
+            return run_sync(names)(km)
         finally:
             runner.shutdown_kernel(km)
+
+    loud = "import json\nimport warnings\nwarnings.warn('a warning at import')"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for imports, kept in ((loud, "[]"),
+                              ("import json\nimport warnings", "['json', 'warnings']")):
+            assert pool.submit(start_import_ask, imports).result() == kept
