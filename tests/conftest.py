@@ -222,22 +222,29 @@ def browser() -> Iterator[object]:
 LONGEST_BUILDS = ("by_hand", "tampered", "browser")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """One test of the real chain first, then every test that needs no chain, then the chain
-    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first.
+    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first; and every test
+    that drives the browser in one group.
 
-    ``make test`` runs two workers, each handed a run of consecutive tests: so one builds the
-    chain's run (:func:`chain_repo`, which nearly every chain test reads) while the other works
-    through the tests that need none, instead of waiting for it. Otherwise the order is
-    pytest's, which keeps a module's tests (and its module-scoped fixtures) together.
+    ``make test`` runs two workers (``--dist loadgroup``), each handed a test, or a group, at
+    a time: so one builds the chain's run (:func:`chain_repo`, which nearly every chain test
+    reads) while the other works through the tests that need none, instead of waiting for it.
+    A group runs on one worker: the browser's tests share one chromium, and the bad-input
+    corpus's its module-scoped audits. Otherwise the order is pytest's.
     """
     def build(item: pytest.Item) -> int:
         names = getattr(item, "fixturenames", ())
         return next((i for i, n in enumerate(LONGEST_BUILDS) if n in names),
                     len(LONGEST_BUILDS))
 
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
     chain = [i for i in items if i.get_closest_marker("chain")]
-    first = next((i for i in chain if "chain_repo" in getattr(i, "fixturenames", ())), None)
+    first = next((i for i in chain if "chain_repo" in getattr(i, "fixturenames", ())
+                  and "browser" not in getattr(i, "fixturenames", ())), None)
     if first is None:
         return
     items[:] = [first, *(i for i in items if not i.get_closest_marker("chain")),
