@@ -138,7 +138,7 @@ def chain_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_once(tmp_path_factory, "chain", run_chain)
 
 
-#: Changes made to claims.csv by ``tampered_repo``: one headline figure, and a hostile name.
+#: Changes made to claims.csv by :func:`tampered`: one headline figure, and a hostile name.
 TAMPER = (("C006,P030,cn_big5,五大国家级城市群,Five national city clusters,city_cluster,CHN,"
            "pop_share,约45%,45,", "C006,P030,cn_big5,五大国家级城市群,Five national city clusters,"
            "city_cluster,CHN,pop_share,约47%,47,"),
@@ -178,17 +178,31 @@ def repo_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def standin_chain(tmp_path_factory: pytest.TempPathFactory, chain_repo: Path) -> Path:
+def standin_run(tmp_path_factory: pytest.TempPathFactory,
+                chain_repo: Path) -> tuple[Path, dict[str, Any]]:
     """A stand-in copy (tests/standin.py: the real steps, notebooks replaying ``chain_repo``)
-    on which the whole chain has run once: for the runner's behaviour at a seventh of the
-    cost."""
+    on which the whole chain has run once, then again at once, for the runner's behaviour at
+    a seventh of the cost; with what the second run said and the files it changed (recorded
+    here: tests copy the folder while others read it, so none runs in it)."""
     from tests.standin import write_standins
 
-    def build(root: Path) -> None:
+    def build(root: Path) -> dict[str, Any]:
         write_standins(root, chain_repo)
         run_chain(root)
+        before = tree_bytes(root / "reports")
+        rerun = run_cli(root, "run")
+        after = tree_bytes(root / "reports")
+        return {"rerun": completed(rerun),
+                "rerun_changed": sorted(f for f in set(before) | set(after)
+                                        if before.get(f) != after.get(f))}
 
-    return built_once(tmp_path_factory, "standin", build)
+    return recorded_once(tmp_path_factory, "standin", build)
+
+
+@pytest.fixture(scope="session")
+def standin_chain(standin_run: tuple[Path, dict[str, Any]]) -> Path:
+    """The stand-in copy's folder, its chain run (:func:`standin_run`); only ever copied."""
+    return standin_run[0]
 
 
 @pytest.fixture
@@ -201,7 +215,11 @@ def standin_copy(tmp_path: Path, chain_repo: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """One chromium for the session (the reports' and JupyterLab's browser tests)."""
+    """One chromium for the session (the reports' and JupyterLab's browser tests).
+
+    Playwright's sync API keeps an event loop running in this thread until the session ends:
+    a later test on the same worker that drives asyncio itself does so in a thread of its own
+    (as tests/test_chain.py's kernel test does)."""
     if not os.access(CHROMIUM, os.X_OK):
         why = (f"no chromium at {CHROMIUM}: run `make system-deps` as root, or "
                "`sudo apt-get install chromium fonts-noto-cjk`, or set CITYCLUSTER_CHROMIUM")
@@ -216,23 +234,23 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-#: The shared runs that take longest to build after the chain's own, longest first: tests
-#: that need them are handed out first, so the two workers build two of them at a time and
-#: neither is left building one alone at the end.
+#: The shared runs that take longest to build after the chain's own, longest first: the tests
+#: that need them are handed out first, each build's tests as one group, so that the two
+#: workers build two of them at a time and neither is left building one alone at the end.
 LONGEST_BUILDS = ("by_hand", "tampered", "browser")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """One test of the real chain first, then every test that needs no chain, then the chain
-    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first; and every test
-    that drives the browser in one group.
+    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first, in groups.
 
-    ``make test`` runs two workers (``--dist loadgroup``), each handed a test, or a group, at
-    a time: so one builds the chain's run (:func:`chain_repo`, which nearly every chain test
+    ``make test`` runs two workers (``--dist loadgroup``), each kept a few tests or groups
+    ahead: so one builds the chain's run (:func:`chain_repo`, which nearly every chain test
     reads) while the other works through the tests that need none, instead of waiting for it.
-    A group runs on one worker: the browser's tests share one chromium, and the bad-input
-    corpus's its module-scoped audits. Otherwise the order is pytest's.
+    A group runs on one worker: the browser's tests share one chromium, the run by hand's
+    tests are not split across workers (one would wait for the other's build), and the
+    bad-input corpus shares its module-scoped audits. Otherwise the order is pytest's.
     """
     def build(item: pytest.Item) -> int:
         names = getattr(item, "fixturenames", ())
@@ -240,11 +258,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     len(LONGEST_BUILDS))
 
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        names = getattr(item, "fixturenames", ())
+        for group in ("browser", "by_hand"):
+            if group in names:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
     chain = [i for i in items if i.get_closest_marker("chain")]
     first = next((i for i in chain if "chain_repo" in getattr(i, "fixturenames", ())
-                  and "browser" not in getattr(i, "fixturenames", ())), None)
+                  and build(i) == len(LONGEST_BUILDS)), None)
     if first is None:
         return
     items[:] = [first, *(i for i in items if not i.get_closest_marker("chain")),

@@ -7,15 +7,21 @@ reads and writes, the parameters cells, the cache, the hooks, the publishing) ex
 notebooks' bodies: each stand-in checks that every input its step declares is there, then
 replays its step's outputs from a golden run of the real chain (byte for byte, through the
 same :class:`~citycluster.chain.catalog.Catalog` door). The report stand-in displays one
-paragraph, which the report hook turns into the page as it would the real one.
+paragraph, which the report hook turns into the page as it would the real one. Steps named in
+``real`` keep their real notebook: it reads the replayed tables as it would its own.
 
-A test that needs a stand-in step to take time (to be interrupted inside it) sets
-``CITYCLUSTER_STANDIN_SLEEP_<step>`` (seconds) in the run's environment.
+Outputs are replayed, so a test on this chain judges which files a run leaves and when, not
+what they hold: what the notebooks compute is judged on the real chain.
+
+A test that must act while a stand-in step runs (interrupt it, or start a second run while it
+holds the folders) names a folder in ``CITYCLUSTER_STANDIN_HOLD_<step>``: the step creates
+``started`` there once its inputs are checked, and writes nothing until ``go`` appears
+(:func:`hold`, :func:`wait_started`, :func:`release`).
 """
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -25,7 +31,7 @@ from citycluster.chain.catalog import DATASETS, FLOWS
 from citycluster.chain.steps import STEPS
 from tests.conftest import ROOT, copy_repo
 
-SLEEP_ENV = "CITYCLUSTER_STANDIN_SLEEP_{step}"
+HOLD_ENV = "CITYCLUSTER_STANDIN_HOLD_{step}"
 
 BODY = '''\
 import os
@@ -40,9 +46,17 @@ from citycluster.chain.catalog import DATASETS, Catalog
 STEP, GOLDEN, DEFAULTS = {step!r}, Path({golden!r}), {defaults!r}
 cat = Catalog.for_step(STEP, {{k: v for k, v in globals().items() if k.endswith("_dir")}})
 for name in cat.reads:  # every declared input it can name is there, as the real step needs
-    if DATASETS[name].folder in cat.params:
-        assert cat.path(name, {lang}).exists(), name
-time.sleep(float(os.environ.get({sleep!r}, "0")))  # the work, before anything is written
+    ds = DATASETS[name]
+    if ds.folder in cat.params:
+        found = cat.path(name, {lang})
+        assert any(found.glob(ds.path)) if "*" in ds.path else found.exists(), name
+if os.environ.get({hold!r}):  # a test acts while the step runs: wait for its go
+    held = Path(os.environ[{hold!r}])
+    (held / "started").touch()
+    deadline = time.monotonic() + 300
+    while not (held / "go").exists():
+        assert time.monotonic() < deadline, "held for 300 s and never let go"
+        time.sleep(0.05)
 for name in cat.writes:  # the golden run's outputs of this step, byte for byte
     ds = DATASETS[name]
     source = GOLDEN / DEFAULTS[ds.folder]
@@ -65,30 +79,47 @@ def parameters_cell(notebook: Path) -> nbformat.NotebookNode:
     return next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
 
 
-def write_standins(root: Path, golden: Path) -> None:
-    """Replace each notebook of the copy at ``root`` by its stand-in replaying ``golden``."""
+def write_standins(root: Path, golden: Path, real: tuple[str, ...] = ()) -> None:
+    """Replace each notebook of the copy at ``root`` but those of the steps in ``real`` by its
+    stand-in replaying ``golden``."""
     defaults = yaml.safe_load((ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
     folders = {DATASETS[n].folder for reads, writes in FLOWS.values() for n in (*reads, *writes)}
     for step in STEPS:
+        if step.name in real:
+            continue
         nb = nbformat.v4.new_notebook()
         nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                       "language": "python"}}
         body = BODY.format(step=step.name, golden=str(golden),
                            defaults={f: defaults[f] for f in sorted(folders)},
                            lang="lang" if step.per_language else "None",
-                           sleep=SLEEP_ENV.format(step=step.name))
+                           hold=HOLD_ENV.format(step=step.name))
         nb.cells = [parameters_cell(ROOT / step.notebook), nbformat.v4.new_code_cell(body)]
         nbformat.write(nb, root / step.notebook)
 
 
-def standin_repo(dest: Path, golden: Path) -> Path:
+def standin_repo(dest: Path, golden: Path, real: tuple[str, ...] = ()) -> Path:
     """A repository copy at ``dest`` whose chain is the stand-in chain replaying ``golden``
     (a copy where the real chain ran), nothing run yet."""
     copy_repo(dest)
-    write_standins(dest, golden)
+    write_standins(dest, golden, real)
     return dest
 
 
-def sleeping(step: str, seconds: float) -> dict[str, str]:
-    """The environment that makes a stand-in step take ``seconds``."""
-    return {SLEEP_ENV.format(step=step): json.dumps(seconds)}
+def hold(step: str, folder: Path) -> dict[str, str]:
+    """The environment that makes a stand-in step wait in ``folder`` for :func:`release`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {HOLD_ENV.format(step=step): str(folder)}
+
+
+def wait_started(folder: Path, timeout: float = 120) -> None:
+    """Until the held step has started (its kernel running, its inputs checked)."""
+    deadline = time.monotonic() + timeout
+    while not (folder / "started").exists():
+        assert time.monotonic() < deadline, f"the held step never started ({folder})"
+        time.sleep(0.05)
+
+
+def release(folder: Path) -> None:
+    """Let the held step go on."""
+    (folder / "go").touch()

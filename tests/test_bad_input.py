@@ -303,6 +303,21 @@ def test_clean_tables_pass_and_publish(published: Path) -> None:
     assert names == sorted(declared | derived)
 
 
+def test_publishing_keeps_the_later_steps_tables(published: Path, tmp_path: Path) -> None:
+    """Validation alone (``--only 02_validate``) replaces the tables it publishes and keeps
+    the later steps' (models, fact-check), which only those steps rewrite. (The runner's part,
+    that such a run leaves them in place, is tests/test_chain.py's.)"""
+    staging, processed = tmp_path / "staging", tmp_path / "processed"
+    shutil.copytree(published / "staging", staging)
+    shutil.copytree(published / "processed", processed)
+    later = processed / "models.parquet"
+    later.write_bytes(b"a later step's table")
+    names = audit.publish(staging, processed)
+    assert later.read_bytes() == b"a later step's table"
+    assert names == sorted(p.name for p in staging.glob("*.parquet"))
+    assert all((processed / n).read_bytes() == (staging / n).read_bytes() for n in names)
+
+
 @pytest.mark.parametrize("case", RAW_CASES, ids=lambda c: c.name)
 def test_unreadable_input_is_refused(case: Case, published: Path, tmp_path: Path) -> None:
     _assert_refused(case, published, tmp_path, RawInputError)

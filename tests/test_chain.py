@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import completed, recorded_once, run_cli, tree_bytes
-from tests.standin import sleeping
+from tests.standin import hold, release, wait_started
 
 pytestmark = pytest.mark.chain
 
@@ -145,8 +145,9 @@ def test_wrong_type_is_refused(chain_repo: Path) -> None:
 
 def test_failing_notebook_gives_summary_and_keeps_outputs(standin_chain: Path, tmp_path: Path,
                                                          kernel_tmp: Path) -> None:
-    """A failing step (its kernel started ahead while the fact-check ran): its summary, nothing
-    published, and every kernel shut down. (On the stand-in chain: the runner's work.)"""
+    """A failing step (its kernel started ahead, as the fact-check's turn came): its summary,
+    nothing published, and every kernel shut down. (On the stand-in chain: the runner's
+    work.)"""
     root = tmp_path / "repo"
     shutil.copytree(standin_chain, root)
     nb_path = root / "notebooks" / "05_figures.ipynb"
@@ -211,28 +212,38 @@ def test_unreadable_raw_file_stops_the_chain_with_its_location(chain_repo: Path,
 def partial_runs(standin_chain: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """On a copy of the stand-in chain's outputs (the runner's work): validation alone
-    (forced, made to take a few seconds), with a second run started while it holds the
-    folders, once refused (``--no-wait``) and once waiting its turn; then the report alone in
-    one language. What each said and left is recorded for the tests."""
+    (forced, and held until the other runs have been seen to wait), with a second run started
+    while it holds the folders, once refused (``--no-wait``) and once waiting its turn; then
+    the report alone in one language. What each said and left is recorded for the tests."""
     import os
     import subprocess
     import sys
-    import time
 
     def runs(root: Path) -> dict[str, Any]:
-        env = dict(os.environ, CITYCLUSTER_ROOT=str(root), **sleeping("02_validate", 4))
+        held = root.with_name(f"{root.name}-held")
+        env = dict(os.environ, CITYCLUSTER_ROOT=str(root), **hold("02_validate", held))
         first = subprocess.Popen(
             [sys.executable, "-m", "citycluster", "run", "--only", "02_validate", "--force"],
             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        info = root / "build" / "run.lock.json"
-        deadline = time.monotonic() + 60
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_started(held)  # the first run holds the folders
         refused = run_cli(root, "run", "--until", "02_validate", "--force", "--no-wait")
-        waited = run_cli(root, "run", "--until", "01_ingest", "--force")  # the wait, not work
+        second = subprocess.Popen(  # the wait, not work
+            [sys.executable, "-m", "citycluster", "run", "--until", "01_ingest", "--force"],
+            cwd=root, env=dict(os.environ, CITYCLUSTER_ROOT=str(root)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert second.stdout is not None
+        seen = []
+        for line in second.stdout:  # until it says it waits (or ends, for the test to judge)
+            seen.append(line)
+            if "waiting for it to finish" in line:
+                break
+        release(held)
+        rest, err = second.communicate(timeout=600)
+        waited = {"returncode": second.returncode, "stdout": "".join(seen) + rest,
+                  "stderr": err}
         out, _ = first.communicate(timeout=600)
         return {"first": {"pid": first.pid, "returncode": first.returncode, "stdout": out},
-                "refused": completed(refused), "waited": completed(waited),
+                "refused": completed(refused), "waited": waited,
                 "processed": sorted(p.name for p in (root / "data" / "processed").iterdir()),
                 "reports": sorted(p.name for p in (root / "reports").iterdir()),
                 "report": completed(run_cli(root, "run", "--only", "06_report", "-p",

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from citycluster.chain.catalog import INTERACTIVE_NOTICE
 from citycluster.kernel import PROVISIONER
 from citycluster.report.charts import FIGURES
 from tests.conftest import tree_bytes
@@ -165,7 +166,7 @@ def test_lab_runs_the_figures_notebook_offline_on_local_sockets(
             assert page.locator(".vega-embed svg .mark-symbol, .vega-embed svg .mark-rect"
                                 ).count() > 0
             first = page.locator(".jp-OutputArea-output").first.inner_text()
-            assert first.startswith(f"Interactive run of {Path(NOTEBOOK).stem}"), first
+            assert first.startswith(f"{INTERACTIVE_NOTICE} {Path(NOTEBOOK).stem}"), first
             # JupyterLab shows an error output (application/vnd.jupyter.error) with its stderr
             # renderer, traceback and all: none here, and no warning on stderr either
             shown = page.locator('.jp-OutputArea-output[data-mime-type="application/'

@@ -31,6 +31,8 @@ from citycluster.publish import write_parquet_atomic, write_text_atomic
 #: Set by the runner in the kernels it starts; absent when a person runs a notebook.
 RUNNER_ENV = "CITYCLUSTER_RUN"
 INTERACTIVE = Path("build") / "interactive"
+#: The first line a notebook prints when run outside the runner, followed by its step's name.
+INTERACTIVE_NOTICE = "Interactive run of"
 
 
 class CatalogError(LookupFailed):
@@ -161,7 +163,7 @@ class Catalog:
         """The catalog of ``step``; says at once where an interactive run writes."""
         cat = cls(step, params)
         if cat.interactive:
-            print(f"Interactive run of {step} (not citycluster run): outputs go to "
+            print(f"{INTERACTIVE_NOTICE} {step} (not citycluster run): outputs go to "
                   f"{cat.scratch}, the published tables and reports are left untouched.")
         return cat
 
