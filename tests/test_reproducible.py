@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,14 @@ import nbformat
 import pytest
 
 from citycluster.chain.catalog import DATASETS, FLOWS, INTERACTIVE_NOTICE
+from citycluster.chain.params import load_defaults
 from tests.conftest import completed, recorded_once, run_cli, tree_bytes
 from tests.standin import hold, wait_started
 from tests.test_lab import NOTEBOOK as RUN_IN_LAB
 
 pytestmark = pytest.mark.chain
+#: The report languages a run makes by default, each compared with its run by hand.
+LANGUAGES = tuple(load_defaults()["report_languages"])
 VOLATILE = re.compile(r'<(dd|details) class="volatile">.*?</\1>', re.S)
 
 
@@ -47,36 +51,46 @@ def assert_same_results(a: Path, b: Path) -> None:
     for name in ("models.csv", "factcheck.csv", "model_influence.csv"):
         assert (a / "reports" / name).read_bytes() == (b / "reports" / name).read_bytes()
     assert tree_bytes(a / "reports" / "figures") == tree_bytes(b / "reports" / "figures")
-    for lang in ("en", "zh"):
+    for lang in LANGUAGES:
         assert report_body(a, lang) == report_body(b, lang)
 
 
 def by_hand_run(root: Path, scratch: Path) -> dict[str, Any]:
-    """Every notebook but 05_figures executed from notebooks/ as a researcher would, in order:
-    ``jupyter nbconvert --execute`` (06_report in its default language), then 06_report in
-    the other language by plain papermill. Each reads what the one before wrote under
-    build/interactive/ (01_ingest reads the raw files), so together they are a second clean
-    run from the raw files, independent of the runner. (A notebook that read a published table
-    where it should read its predecessor's scratch output would go unnoticed here, since both
-    hold the same bytes; the comparisons of whole folders below catch any scratch output that
-    is missing.) 05_figures is run by hand in JupyterLab instead (tests/test_lab.py), where its
+    """Every notebook but 05_figures executed from notebooks/ as a researcher would: ``jupyter
+    nbconvert --execute``, and 06_report once per language by plain papermill. Each reads what
+    the ones before wrote under build/interactive/ (01_ingest reads the raw files), so together
+    they are a second clean run from the raw files, independent of the runner; notebooks that
+    read nothing of each other's run two at a time, as the chain runs them
+    (:func:`citycluster.chain.plan.waves`). (A notebook that read a published table where it
+    should read its predecessor's scratch output would go unnoticed here, since both hold the
+    same bytes; the comparisons of whole folders below catch any scratch output that is
+    missing.) 05_figures is run by hand in JupyterLab instead (tests/test_lab.py), where its
     figures are compared the same way: without a browser, that comparison is skipped with it."""
+    from citycluster.chain.plan import waves
+    from citycluster.chain.steps import STEPS
+
     env = {k: v for k, v in os.environ.items() if k != "CITYCLUSTER_RUN"}
     env["CITYCLUSTER_ROOT"] = str(root)
     bin_ = Path(sys.executable).parent
     notebooks = root / "notebooks"
+
+    def execute(step: str, lang: str | None) -> tuple[str, dict[str, Any]]:
+        name = f"{step}.{lang}" if lang else step
+        out = scratch / f"{name}.out.ipynb"
+        command = ([str(bin_ / "papermill"), "--cwd", str(notebooks), f"{step}.ipynb",
+                    str(out), "-p", "lang", lang] if lang else
+                   [str(bin_ / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                    f"{step}.ipynb", "--output", str(out)])
+        done = subprocess.run(command, cwd=notebooks, env=env, capture_output=True, text=True,
+                              timeout=600)
+        return name, {"out": str(out), **completed(done)}
+
+    by_hand = [(step, lang) for step in STEPS if step.notebook != f"notebooks/{RUN_IN_LAB}"
+               for lang in (LANGUAGES if step.per_language else (None,))]
     runs: dict[str, Any] = {}
-    for nb in sorted(set(notebooks.glob("0*.ipynb")) - {notebooks / RUN_IN_LAB}):
-        out = scratch / f"{nb.stem}.out.ipynb"
-        runs[nb.stem] = {"out": str(out), **completed(subprocess.run(
-            [str(bin_ / "jupyter"), "nbconvert", "--to", "notebook", "--execute", nb.name,
-             "--output", str(out)], cwd=notebooks, env=env, capture_output=True, text=True,
-            timeout=600))}
-    out = scratch / "06_report.en.out.ipynb"
-    runs["06_report.en"] = {"out": str(out), **completed(subprocess.run(
-        [str(bin_ / "papermill"), "--cwd", str(notebooks), str(notebooks / "06_report.ipynb"),
-         str(out), "-p", "lang", "en"], env=env, capture_output=True, text=True,
-        timeout=600))}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for wave in waves(by_hand):
+            runs.update(pool.map(lambda item: execute(item[0].name, item[1]), wave))
     return runs
 
 
@@ -131,7 +145,8 @@ def test_two_clean_runs_give_identical_outputs(by_hand: tuple[Path, dict[str, An
     assert tree_bytes(scratch / "processed") == tree_bytes(root / "data" / "processed")
     for table in (root / "reports").glob("*.csv"):
         assert (scratch / "reports" / table.name).read_bytes() == table.read_bytes(), table.name
-    for lang, run in (("zh", seen["runs"]["06_report"]), ("en", seen["runs"]["06_report.en"])):
+    for lang in LANGUAGES:
+        run = seen["runs"][f"06_report.{lang}"]
         nb = nbformat.read(run["out"], as_version=4)
         for cell in nb.cells:  # the notice is the one output a run of the chain lacks
             if cell.cell_type == "code":
