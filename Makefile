@@ -54,7 +54,7 @@ report: $(STAMP) system-deps
 
 # Two pytest-xdist workers: the chain's session fixtures are built once and shared (tests/conftest.py).
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not chain and not browser and not slow" -q

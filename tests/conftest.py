@@ -242,34 +242,56 @@ def browser() -> Iterator[object]:
 
 
 #: The shared runs that take longest to build after the chain's own, longest first: the tests
-#: that need them are handed out first, each build's tests as one group, so that the two
-#: workers build two of them at a time and neither is left building one alone at the end.
+#: that need them are handed out first, so that the two workers build two at a time and
+#: neither is left building one alone at the end.
 LONGEST_BUILDS = ("by_hand", "tampered", "browser")
 
+#: Tests that run on one worker together, by the start of their test ids: the browser's tests
+#: share one chromium (a session fixture), the bad-input corpus its module-scoped audits, and
+#: the run by hand's two tests one build (split, one worker would wait for the other's).
+GROUPS = {
+    "browser": ("tests/test_browser.py::", "tests/test_lab.py::"),
+    "bad-input": ("tests/test_bad_input.py::",),
+    "by-hand": ("tests/test_reproducible.py::test_notebooks_run_by_hand_",
+                "tests/test_reproducible.py::test_two_clean_runs_"),
+}
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups added here
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n`` (``--dist load``), hand out a test, or a whole group of :data:`GROUPS`, at
+    a time, in collection order.
+
+    pytest-xdist's own ``--dist loadgroup`` does not group under pytest 9 (it renames the test
+    ids through an attribute pytest no longer reads), so the groups are declared here; the
+    scheduler is xdist's per-scope one with this file's scopes, not reordered by size.
+    """
+    if config.getvalue("dist") != "load":  # -n's default; another asked for is kept
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for group, starts in GROUPS.items()
+                         if nodeid.startswith(starts)), nodeid)
+
+    config.option.loadscopereorder = False
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """One test of the real chain first, then every test that needs no chain, then the chain
-    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first, in groups.
+    tests, those needing the longest builds (:data:`LONGEST_BUILDS`) first.
 
-    ``make test`` runs two workers (``--dist loadgroup``), each kept a few tests or groups
-    ahead: so one builds the chain's run (:func:`chain_repo`, which nearly every chain test
-    reads) while the other works through the tests that need none, instead of waiting for it.
-    A group runs on one worker: the browser's tests share one chromium, the run by hand's
-    tests are not split across workers (one would wait for the other's build), and the
-    bad-input corpus shares its module-scoped audits. Otherwise the order is pytest's.
+    ``make test`` runs two workers (``-n 2``), each kept a test or a group or two ahead (see
+    :func:`pytest_xdist_make_scheduler`): so one builds the chain's run (:func:`chain_repo`,
+    which nearly every chain test reads) while the other works through the tests that need
+    none, instead of waiting for it. Otherwise the order is pytest's.
     """
     def build(item: pytest.Item) -> int:
         names = getattr(item, "fixturenames", ())
         return next((i for i, n in enumerate(LONGEST_BUILDS) if n in names),
                     len(LONGEST_BUILDS))
 
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        for group in ("browser", "by_hand"):
-            if group in names:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
     chain = [i for i in items if i.get_closest_marker("chain")]
     first = next((i for i in chain if "chain_repo" in getattr(i, "fixturenames", ())
                   and build(i) == len(LONGEST_BUILDS)), None)

@@ -31,8 +31,6 @@ from citycluster.paths import repo_root
 from citycluster.validation import audit
 from tests.conftest import tree_bytes
 
-#: On one worker: the module-scoped workspace and shared audits are then built once.
-pytestmark = pytest.mark.xdist_group("bad-input")
 RAW = repo_root() / "data" / "raw"
 CLAIMS = "claims.csv"
 NATIONAL = "reference/national_totals.csv"
