@@ -74,6 +74,11 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    """The files of two :func:`tree_bytes` readings that were added, removed or changed."""
+    return sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))
+
+
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
                build: Callable[[Path], None], start: Path | None = None) -> Path:
     """A repository copy built by ``build`` once per test session, shared by every worker.
@@ -199,9 +204,7 @@ def standin_run(tmp_path_factory: pytest.TempPathFactory,
         before = tree_bytes(root / "reports")
         rerun = run_cli(root, "run")
         after = tree_bytes(root / "reports")
-        return {"rerun": completed(rerun),
-                "rerun_changed": sorted(f for f in set(before) | set(after)
-                                        if before.get(f) != after.get(f))}
+        return {"rerun": completed(rerun), "rerun_changed": changed_files(before, after)}
 
     return recorded_once(tmp_path_factory, "standin", build)
 

@@ -26,7 +26,7 @@ import pytest
 
 from citycluster.chain.catalog import DATASETS, FLOWS, INTERACTIVE_NOTICE
 from citycluster.chain.params import load_defaults
-from tests.conftest import completed, recorded_once, run_cli, tree_bytes
+from tests.conftest import changed_files, completed, recorded_once, run_cli, tree_bytes
 from tests.standin import hold, wait_started
 from tests.test_lab import NOTEBOOK as RUN_IN_LAB
 
@@ -106,9 +106,8 @@ def by_hand(chain_repo: Path,
         scratch.mkdir(exist_ok=True)
         runs = by_hand_run(root, scratch)
         after = {name: tree_bytes(root / name) for name in folders}
-        changed = sorted(f"{name}/{file}" for name in folders
-                         for file in set(published[name]) | set(after[name])
-                         if published[name].get(file) != after[name].get(file))
+        changed = [f"{name}/{file}" for name in folders
+                   for file in changed_files(published[name], after[name])]
         return {"runs": runs, "changed": changed, "chain": completed(run_cli(root, "run"))}
 
     return recorded_once(tmp_path_factory, "by-hand", run, start=chain_repo)
