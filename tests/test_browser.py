@@ -4,8 +4,10 @@ binary), network blocked."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,8 +29,9 @@ class Visit:
     dialogs: list[str] = field(default_factory=list)
 
 
-def open_page(browser, path: Path, *, javascript: bool = True,
-              viewport: tuple[int, int] = (1100, 1400)) -> Visit:
+def visit_page(browser, path: Path, *, javascript: bool = True,
+               viewport: tuple[int, int] = (1100, 1400)) -> Visit:
+    """``path`` opened in a browser context of its own, every request off the disk refused."""
     context = browser.new_context(java_script_enabled=javascript,
                                   viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
@@ -49,6 +52,40 @@ def open_page(browser, path: Path, *, javascript: bool = True,
     return visit
 
 
+@pytest.fixture
+def open_page(browser) -> Iterator[Callable[..., Visit]]:
+    """:func:`visit_page` for one test: what it opens is closed when it ends."""
+    visits: list[Visit] = []
+
+    def opener(path: Path, **options: Any) -> Visit:
+        visits.append(visit_page(browser, path, **options))
+        return visits[-1]
+
+    yield opener
+    for visit in visits:
+        visit.page.context.close()
+
+
+@pytest.fixture(scope="module")
+def drawn(browser, chain_repo: Path) -> Iterator[Callable[[str, tuple[int, int]], Visit]]:
+    """A report with every chart drawn, one page per language and window size, shared by the
+    tests that only measure it (each leaves its page as it found it): drawing the charts is
+    most of a test's time."""
+    opened: dict[tuple[str, tuple[int, int]], Visit] = {}
+
+    def report(lang: str, viewport: tuple[int, int]) -> Visit:
+        if (lang, viewport) not in opened:
+            visit = visit_page(browser, chain_repo / "reports" / f"report.{lang}.html",
+                               viewport=viewport)
+            visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+            opened[lang, viewport] = visit
+        return opened[lang, viewport]
+
+    yield report
+    for visit in opened.values():
+        visit.page.context.close()
+
+
 CHARTS_DRAWN = """() => {
   const charts = [...document.querySelectorAll('.vega-chart')];
   return charts.length > 0 && charts.every(c => c.querySelector('svg, canvas'));
@@ -56,9 +93,9 @@ CHARTS_DRAWN = """() => {
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_report_renders_offline_with_every_chart(browser, chain_repo: Path, lang: str) -> None:
+def test_report_renders_offline_with_every_chart(open_page, chain_repo: Path, lang: str) -> None:
     reports = chain_repo / "reports"
-    visit = open_page(browser, reports / f"report.{lang}.html")
+    visit = open_page(reports / f"report.{lang}.html")
     page = visit.page
     page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
     assert page.locator(".vega-chart").count() == N_CHARTS
@@ -88,9 +125,8 @@ MAP_DRAWN = """() => {
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_the_map_draws_every_cluster_offline(browser, chain_repo: Path, lang: str) -> None:
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html")
-    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+def test_the_map_draws_every_cluster_offline(drawn, lang: str) -> None:
+    visit = drawn(lang, (1100, 1400))
     drawn = visit.page.evaluate(MAP_DRAWN)
     # 34 provinces twice (fill and outline), the coloured members, and the ten-dash line
     assert drawn["shapes"] >= 34 * 2 + 90 + 1 and drawn["legend"] == 5, drawn
@@ -98,8 +134,8 @@ def test_the_map_draws_every_cluster_offline(browser, chain_repo: Path, lang: st
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_prose_and_tables_read_without_javascript(browser, chain_repo: Path, lang: str) -> None:
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+def test_prose_and_tables_read_without_javascript(open_page, chain_repo: Path, lang: str) -> None:
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", javascript=False)
     page = visit.page
     assert page.locator("section").count() >= 6
     assert page.locator("table.cc-table").count() >= 3
@@ -109,16 +145,16 @@ def test_prose_and_tables_read_without_javascript(browser, chain_repo: Path, lan
     assert visit.outside == []
 
 
-def test_index_links_reports_notebooks_and_validation(browser, chain_repo: Path) -> None:
+def test_index_links_reports_notebooks_and_validation(open_page, chain_repo: Path) -> None:
     reports = chain_repo / "reports"
-    visit = open_page(browser, reports / "index.html")
+    visit = open_page(reports / "index.html")
     hrefs = visit.page.eval_on_selector_all("a", "as => as.map(a => a.getAttribute('href'))")
     for needed in ("report.zh.html", "report.en.html", "executed/03_model.ipynb",
                    "executed/03_model.html", "validation/index.html", "validation/summary.csv",
                    "models.csv", "provenance.json", "run.json"):
         assert needed in hrefs
     assert all((reports / h).is_file() for h in hrefs)
-    notebook = open_page(browser, reports / "executed" / "03_model.html")
+    notebook = open_page(reports / "executed" / "03_model.html")
     assert "share_cities" in notebook.page.inner_text("body")  # code and outputs are there
     assert notebook.page.locator(".jp-InputArea").count() > 0
     assert notebook.outside == [] and notebook.errors == []
@@ -128,12 +164,12 @@ def test_index_links_reports_notebooks_and_validation(browser, chain_repo: Path)
     assert visit.outside == []
 
 
-def test_the_validation_record_reads_offline_with_every_rule(browser, chain_repo: Path) -> None:
+def test_the_validation_record_reads_offline_with_every_rule(open_page, chain_repo: Path) -> None:
     import polars as pl
 
     record = chain_repo / "reports" / "validation"
     summary = pl.read_csv(record / "summary.csv")
-    visit = open_page(browser, record / "index.html")
+    visit = open_page(record / "index.html")
     page = visit.page
     rows = page.locator("#vr-table tbody tr")
     assert rows.count() == summary.height
@@ -146,9 +182,9 @@ def test_the_validation_record_reads_offline_with_every_rule(browser, chain_repo
     assert visit.outside == [] and visit.errors == []
 
 
-def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> None:
+def test_a_script_in_an_entity_name_stays_text(open_page, tampered_repo: Path) -> None:
     report = tampered_repo / "reports" / "report.en.html"
-    visit = open_page(browser, report)
+    visit = open_page(report)
     visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
     assert "<script>alert(1)</script>" in visit.page.inner_text("body")
     assert visit.dialogs == []
@@ -156,11 +192,11 @@ def test_a_script_in_an_entity_name_stays_text(browser, tampered_repo: Path) -> 
     assert not re.search(r"<script>alert\(1\)</script>", report.read_text(encoding="utf-8"))
 
 
-def test_factcheck_table_sorts_and_filters_offline(browser, chain_repo: Path) -> None:
+def test_factcheck_table_sorts_and_filters_offline(open_page, chain_repo: Path) -> None:
     import polars as pl
 
     checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv")
-    visit = open_page(browser, chain_repo / "reports" / "report.en.html")
+    visit = open_page(chain_repo / "reports" / "report.en.html")
     page = visit.page
     rows = page.locator("#fc-table tbody tr")
     total = rows.count()
@@ -187,8 +223,8 @@ def test_factcheck_table_sorts_and_filters_offline(browser, chain_repo: Path) ->
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_findings_come_before_the_claims_ledger(browser, chain_repo: Path, lang: str) -> None:
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+def test_findings_come_before_the_claims_ledger(open_page, chain_repo: Path, lang: str) -> None:
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", javascript=False)
     order = visit.page.evaluate("[...document.querySelectorAll('main section, body section')]"
                                 ".map(s => s.id).filter(Boolean)")
     assert order.index("findings") < order.index("claims"), order
@@ -219,12 +255,10 @@ PHONE_LAYOUT = """() => {
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_reports_read_on_a_phone(browser, chain_repo: Path, lang: str) -> None:
+def test_reports_read_on_a_phone(drawn, lang: str) -> None:
     """At 390 x 844: nothing widens the page, anything wider than the screen scrolls inside its
     own box, and no table column is squeezed to a character."""
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
-                      viewport=(390, 844))
-    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    visit = drawn(lang, (390, 844))
     layout = visit.page.evaluate(PHONE_LAYOUT)
     assert layout["page"] <= layout["view"], layout
     assert layout["wide"] == [], layout
@@ -247,19 +281,18 @@ TEXT_OVERLAPS = """() => [...document.querySelectorAll('.vega-chart')].map(chart
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_chart_label_overlaps_another(browser, chain_repo: Path, lang: str) -> None:
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html")
-    visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+def test_no_chart_label_overlaps_another(drawn, lang: str) -> None:
+    visit = drawn(lang, (1100, 1400))
     overlaps = {chart: hits for chart, hits in visit.page.evaluate(TEXT_OVERLAPS) if hits}
     assert overlaps == {}
 
 
-def test_the_claims_ledger_filters_by_verdict_offline(browser, chain_repo: Path) -> None:
+def test_the_claims_ledger_filters_by_verdict_offline(open_page, chain_repo: Path) -> None:
     import polars as pl
 
     checks = pl.read_csv(chain_repo / "reports" / "factcheck.csv").filter(
         pl.col("check") == "direct")
-    visit = open_page(browser, chain_repo / "reports" / "report.zh.html")
+    visit = open_page(chain_repo / "reports" / "report.zh.html")
     page = visit.page
     rows = page.locator("#cl-table tbody tr")
     assert rows.count() == checks.height
@@ -290,15 +323,14 @@ HOVER_POINTS = """(id) => [...document.querySelectorAll(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_each_model_figure_draws_its_sample_with_tooltips(browser, chain_repo: Path,
+def test_each_model_figure_draws_its_sample_with_tooltips(open_page, chain_repo: Path,
                                                           lang: str) -> None:
     """Each model fitted on 30 or more rows has a figure with one point per row, and a
     point's tooltip names the place and the kind of source of its figures."""
     from citycluster import languages
 
     words = languages.catalog(lang)["chart"]
-    visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
-                      viewport=(1280, 900))
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", viewport=(1280, 900))
     page = visit.page
     page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
     figures = {m: f.name for f in FIGURES for m in f.models}
@@ -319,7 +351,8 @@ def test_each_model_figure_draws_its_sample_with_tooltips(browser, chain_repo: P
 
 
 FITS = """() => {
-  document.querySelectorAll('details').forEach(d => d.open = true);
+  const closed = [...document.querySelectorAll('details:not([open])')];
+  closed.forEach(d => d.open = true);
   const cut = [], unboxed = [];
   for (const t of document.querySelectorAll('table')) {
     const box = t.closest('.cc-table-wrap');
@@ -331,20 +364,18 @@ FITS = """() => {
     const svg = c.querySelector('svg');
     return svg && svg.getBoundingClientRect().width > c.parentElement.clientWidth + 1;
   }).map(c => c.id);
-  return {cut, unboxed, charts, page: document.documentElement.scrollWidth,
-          view: window.innerWidth};
+  const page = document.documentElement.scrollWidth;
+  closed.forEach(d => d.open = false);  // as it found the page
+  return {cut, unboxed, charts, page, view: window.innerWidth};
 }"""
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_table_is_cut_at_either_width(browser, chain_repo: Path, lang: str) -> None:
+def test_no_table_is_cut_at_either_width(drawn, lang: str) -> None:
     """At 1280 px every table and chart fits its column; at 390 px each table scrolls inside
     its own box and the page itself does not widen (the footer's collapsed blocks open)."""
     for width, height in ((1280, 900), (390, 844)):
-        visit = open_page(browser, chain_repo / "reports" / f"report.{lang}.html",
-                          viewport=(width, height))
-        visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
-        fits = visit.page.evaluate(FITS)
+        fits = drawn(lang, (width, height)).page.evaluate(FITS)
         assert fits["unboxed"] == [], (width, fits)
         assert fits["page"] <= fits["view"], (width, fits)
         if width == 1280:

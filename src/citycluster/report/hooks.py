@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from citycluster.report.html import export_html, export_notebook_page, write_index
+from citycluster.report.html import export_html, export_notebook_pages, write_index
 
 
 def after(context: Any, executed: Path) -> None:
@@ -30,9 +30,9 @@ def finish(context: Any) -> None:
     for stale in executed.glob("*.html"):
         if not stale.with_suffix(".ipynb").exists():
             stale.unlink()
-    for notebook in sorted(executed.glob("*.ipynb")):
-        page = notebook.with_suffix(".html")
-        # notebooks not run this time keep their page (copied with the reports, mtimes kept)
-        if not page.exists() or page.stat().st_mtime < notebook.stat().st_mtime:
-            export_notebook_page(notebook, page)
+    pages = [(notebook, notebook.with_suffix(".html"))
+             for notebook in sorted(executed.glob("*.ipynb"))]
+    # notebooks not run this time keep their page (copied with the reports, mtimes kept)
+    export_notebook_pages([(notebook, page) for notebook, page in pages if not page.exists()
+                           or page.stat().st_mtime < notebook.stat().st_mtime])
     write_index(context.stage, languages)
