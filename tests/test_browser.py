@@ -48,7 +48,11 @@ def visit_page(browser, path: Path, *, javascript: bool = True,
     page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: visit.errors.append(str(e)))
     page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
-    page.goto(path.as_uri())
+    try:
+        page.goto(path.as_uri())
+    except Exception:
+        context.close()
+        raise
     return visit
 
 
@@ -77,7 +81,11 @@ def drawn(browser, chain_repo: Path) -> Iterator[Callable[[str, tuple[int, int]]
         if (lang, viewport) not in opened:
             visit = visit_page(browser, chain_repo / "reports" / f"report.{lang}.html",
                                viewport=viewport)
-            visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+            try:
+                visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+            except Exception:
+                visit.page.context.close()
+                raise
             opened[lang, viewport] = visit
         return opened[lang, viewport]
 
@@ -124,9 +132,9 @@ MAP_DRAWN = """() => {
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_map_draws_every_cluster_offline(drawn, lang: str) -> None:
     visit = drawn(lang, (1100, 1400))
-    drawn = visit.page.evaluate(MAP_DRAWN)
+    counts = visit.page.evaluate(MAP_DRAWN)
     # 34 provinces twice (fill and outline), the coloured members, and the ten-dash line
-    assert drawn["shapes"] >= 34 * 2 + 90 + 1 and drawn["legend"] == 5, drawn
+    assert counts["shapes"] >= 34 * 2 + 90 + 1 and counts["legend"] == 5, counts
     assert visit.outside == [] and visit.errors == []
 
 
@@ -350,20 +358,23 @@ def test_each_model_figure_draws_its_sample_with_tooltips(open_page, chain_repo:
 FITS = """() => {
   const closed = [...document.querySelectorAll('details:not([open])')];
   closed.forEach(d => d.open = true);
-  const cut = [], unboxed = [];
-  for (const t of document.querySelectorAll('table')) {
-    const box = t.closest('.cc-table-wrap');
-    const scrolls = box && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
-    if (!scrolls) unboxed.push(t.id || t.className);
-    if (t.scrollWidth > (box || t.parentElement).clientWidth + 1) cut.push(t.id || t.className);
+  try {
+    const cut = [], unboxed = [];
+    for (const t of document.querySelectorAll('table')) {
+      const box = t.closest('.cc-table-wrap');
+      const scrolls = box && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+      if (!scrolls) unboxed.push(t.id || t.className);
+      if (t.scrollWidth > (box || t.parentElement).clientWidth + 1) cut.push(t.id || t.className);
+    }
+    const charts = [...document.querySelectorAll('.vega-chart')].filter(c => {
+      const svg = c.querySelector('svg');
+      return svg && svg.getBoundingClientRect().width > c.parentElement.clientWidth + 1;
+    }).map(c => c.id);
+    return {cut, unboxed, charts, page: document.documentElement.scrollWidth,
+            view: window.innerWidth};
+  } finally {
+    closed.forEach(d => d.open = false);  // as it found the page
   }
-  const charts = [...document.querySelectorAll('.vega-chart')].filter(c => {
-    const svg = c.querySelector('svg');
-    return svg && svg.getBoundingClientRect().width > c.parentElement.clientWidth + 1;
-  }).map(c => c.id);
-  const page = document.documentElement.scrollWidth;
-  closed.forEach(d => d.open = false);  // as it found the page
-  return {cut, unboxed, charts, page, view: window.innerWidth};
 }"""
 
 

@@ -215,6 +215,8 @@ def export_notebook_pages(pages: Sequence[tuple[Path, Path]]) -> None:
     outputs, loading nothing from the network (the same offline template as the reports, with
     the code kept). One exporter for them all: each new one compiles the templates again
     (0.3 s of a run's seven pages)."""
+    if not pages:
+        return
     import nbformat
     from nbconvert import HTMLExporter
 
