@@ -24,7 +24,9 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import patsy
 import polars as pl
+import statsmodels.formula.api as smf  # here, not in fit_ols: the chain imports it ahead
 
 from citycluster.analysis.modelspec import ModelSpec, ModelSpecError, parse_specs
 from citycluster.data import published
@@ -59,15 +61,12 @@ class Fit:
 
 def fit_ols(df: pl.DataFrame, spec: ModelSpec, cov_type: str = "HC3") -> Fit:
     """OLS with robust errors; rows with a missing value in the formula's columns are dropped."""
-    import statsmodels.formula.api as smf
-    from patsy import PatsyError
-
     where = f"{spec.name} ({spec.sample})"
     pdf = df.to_pandas()
     try:
         with np.errstate(divide="ignore", invalid="ignore"):  # log(0) is reported below
             model = smf.ols(spec.formula, data=pdf)
-    except (PatsyError, NameError, SyntaxError, KeyError, TypeError) as exc:
+    except (patsy.PatsyError, NameError, SyntaxError, KeyError, TypeError) as exc:
         raise ModelSpecError(f"{where}: cannot build {spec.formula!r} from the sample's columns "
                              f"({', '.join(df.columns)}): {exc}") from exc
     except ValueError as exc:  # statsmodels: zero rows left once missing values are dropped
@@ -316,8 +315,6 @@ def predictions(fit: Fit, points: int = 60) -> pl.DataFrame | None:
     transformed back with exp, so the band is in the data's own units (for a log fit, the
     median curve). A key term built from more than one column has no line to draw: None.
     """
-    import patsy
-
     var = _key_variable(fit)
     if var is None:
         return None
