@@ -65,8 +65,11 @@ for name in cat.writes:  # the golden run's outputs of this step, byte for byte
     elif "*" in ds.path:
         for path in sorted(source.glob(ds.path)):
             shutil.copy2(path, cat.target(name) / path.name)
-    elif (source / ds.path).is_dir():
+    elif (source / ds.path).is_dir() and {lang} is None:
         shutil.copytree(source / ds.path, cat.target(name), dirs_exist_ok=True)
+    elif (source / ds.path).is_dir():  # a folder each language fills with its own files
+        for path in sorted((source / ds.path).glob(f"*.{{{lang}}}.*")):
+            shutil.copy2(path, cat.target(name) / path.name)
     else:
         shutil.copy2(source / ds.path, cat.target(name))
 print(f"stand-in {{STEP}} replayed {{', '.join(cat.writes)}}")

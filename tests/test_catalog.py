@@ -74,5 +74,22 @@ def test_independent_steps_form_waves_from_the_declared_flows() -> None:
     grouped = [[f"{s.name}{'.' + lang if lang else ''}" for s, lang in wave]
                for wave in waves(plan)]
     assert grouped == [["01_ingest"], ["02_validate"], ["03_model", "04_factcheck"],
-                       ["05_figures", "06_report.zh", "06_report.en"]]
+                       ["05_figures.zh", "05_figures.en", "06_report.zh", "06_report.en"]]
     assert not catalog.independent("04_factcheck", "05_figures")  # 05 reads factcheck
+
+
+def test_each_language_of_the_figures_step_removes_only_its_own_stale_files(
+        tmp_path: Path) -> None:
+    """The two languages' executions share reports/figures/ and run at once: each removes
+    its own figures it no longer makes, and those of a language the run no longer makes,
+    never the other language's."""
+    from citycluster.report.render import stale_figures
+
+    names = ("kept.zh.svg", "kept.zh.vl.json", "dropped.zh.svg", "kept.en.svg", "old.fr.svg")
+    for name in names:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    exported = [tmp_path / "kept.zh.svg", tmp_path / "kept.zh.vl.json"]
+    assert [p.name for p in stale_figures(tmp_path, exported, "zh", ["zh", "en"])] == [
+        "dropped.zh.svg", "old.fr.svg"]
+    assert stale_figures(tmp_path, [tmp_path / "kept.en.svg"], "en", ["zh", "en"]) == [
+        tmp_path / "old.fr.svg"]

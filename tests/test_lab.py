@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from citycluster.chain.catalog import INTERACTIVE_NOTICE
+from citycluster.chain.params import load_defaults
 from citycluster.kernel import PROVISIONER
 from citycluster.report.charts import FIGURES
 from tests.conftest import has_traceback, tree_bytes
@@ -33,6 +34,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.chain]
 #: The notebook that draws charts inline: every registered figure, through the offline renderer
 #: (citycluster.report.render.enable_offline_renderer: the Vega bundle inline, no CDN).
 NOTEBOOK = "05_figures.ipynb"
+#: The language it makes when run as it stands: its ``lang`` default, the first report language
+#: (citycluster.chain.cells). The run by hand makes the others (tests/test_reproducible.py).
+LANG = load_defaults()["report_languages"][0]
 LOCAL = {"127.0.0.1", "localhost"}
 
 #: JupyterLab's user settings, so nothing asks or fetches: start the notebook's kernel without
@@ -187,8 +191,11 @@ def test_lab_runs_the_figures_notebook_offline_on_local_sockets(
     assert not has_traceback(log), log[-3000:]
     for name, before in published.items():
         assert tree_bytes(root / name) == before, f"{name} changed"
-    # the figures drawn by hand equal the chain's byte for byte: with the run by hand of the
-    # other notebooks (tests/test_reproducible.py), a second clean run to compare with
+    # the figures drawn by hand, of the notebook's own language, equal the chain's byte for
+    # byte: with the run by hand of the other notebooks and languages
+    # (tests/test_reproducible.py), a second clean run to compare with
     figures = tree_bytes(root / "build" / "interactive" / "reports" / "figures")
-    assert figures and figures == tree_bytes(root / "reports" / "figures")
+    chains = tree_bytes(root / "reports" / "figures")
+    assert set(figures) == {n for n in chains if n.split(".")[1] == LANG} != set()
+    assert figures == {n: chains[n] for n in figures}
 

@@ -35,6 +35,7 @@ from tests.conftest import (
     tree_bytes,
 )
 from tests.standin import hold, wait_started
+from tests.test_lab import LANG as LAB_LANG
 from tests.test_lab import NOTEBOOK as RUN_IN_LAB
 
 pytestmark = pytest.mark.chain
@@ -63,16 +64,17 @@ def assert_same_results(a: Path, b: Path) -> None:
 
 
 def by_hand_run(root: Path, scratch: Path) -> dict[str, Any]:
-    """Every notebook but 05_figures executed from notebooks/ as a researcher would: ``jupyter
-    nbconvert --execute``, and 06_report once per language by plain papermill. Each reads what
+    """Every notebook executed from notebooks/ as a researcher would: ``jupyter nbconvert
+    --execute``, and 05_figures and 06_report once per language by plain papermill. Each reads what
     the ones before wrote under build/interactive/ (01_ingest reads the raw files), so together
     they are a second clean run from the raw files, independent of the runner; notebooks that
     read nothing of each other's run two at a time, as the chain runs them
     (:func:`citycluster.chain.plan.waves`). (A notebook that read a published table where it
     should read its predecessor's scratch output would go unnoticed here, since both hold the
     same bytes; the comparisons of whole folders below catch any scratch output that is
-    missing.) 05_figures is run by hand in JupyterLab instead (tests/test_lab.py), where its
-    figures are compared the same way: without a browser, that comparison is skipped with it."""
+    missing.) 05_figures in its own language (``LAB_LANG``) is run by hand in JupyterLab
+    instead (tests/test_lab.py), where its figures are compared the same way: without a
+    browser, that comparison is skipped with it."""
     from citycluster.chain.plan import waves
     from citycluster.chain.steps import STEPS
 
@@ -92,8 +94,9 @@ def by_hand_run(root: Path, scratch: Path) -> dict[str, Any]:
                               timeout=600)
         return name, {"out": str(out), **completed(done)}
 
-    by_hand = [(step, lang) for step in STEPS if step.notebook != f"notebooks/{RUN_IN_LAB}"
-               for lang in (LANGUAGES if step.per_language else (None,))]
+    by_hand = [(step, lang) for step in STEPS
+               for lang in (LANGUAGES if step.per_language else (None,))
+               if (step.notebook, lang) != (f"notebooks/{RUN_IN_LAB}", LAB_LANG)]
     runs: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for wave in waves(by_hand):
@@ -135,14 +138,15 @@ def test_notebooks_run_by_hand_never_touch_what_the_chain_published(
     assert seen["changed"] == []
     chain = seen["chain"]
     assert chain["returncode"] == 0, chain["stderr"]
-    assert "ran " not in chain["stdout"] and "7 up to date" in chain["stdout"]
+    assert "ran " not in chain["stdout"] and "8 up to date" in chain["stdout"]
 
 
 def test_two_clean_runs_give_identical_outputs(by_hand: tuple[Path, dict[str, Any]],
                                                tmp_path: Path) -> None:
     """The chain's run and the run by hand, two independent runs from the raw files, give
     byte-identical staged and published tables, result CSVs and report pages (less the
-    footer's build time and timings). The figures are the JupyterLab run's to compare."""
+    footer's build time and timings), and the same figures in the languages JupyterLab does
+    not make (its own are the JupyterLab test's to compare)."""
     from citycluster.report.html import export_html
 
     root, seen = by_hand
@@ -151,6 +155,10 @@ def test_two_clean_runs_give_identical_outputs(by_hand: tuple[Path, dict[str, An
     assert tree_bytes(scratch / "processed") == tree_bytes(root / "data" / "processed")
     for table in (root / "reports").glob("*.csv"):
         assert (scratch / "reports" / table.name).read_bytes() == table.read_bytes(), table.name
+    figures = tree_bytes(scratch / "reports" / "figures")
+    chains = tree_bytes(root / "reports" / "figures")
+    assert set(figures) == {n for n in chains if n.split(".")[1] != LAB_LANG} != set()
+    assert figures == {n: chains[n] for n in figures}
     for lang in LANGUAGES:
         run = seen["runs"][f"06_report.{lang}"]
         nb = nbformat.read(run["out"], as_version=4)
@@ -211,7 +219,7 @@ def test_an_up_to_date_rerun_touches_nothing(standin_run: tuple[Path, dict[str, 
     rerun = seen["rerun"]
     assert rerun["returncode"] == 0, rerun["stderr"]
     assert "everything is up to date" in rerun["stdout"]
-    assert "7 up to date" in rerun["stdout"]
+    assert "8 up to date" in rerun["stdout"]
     assert seen["rerun_changed"] == []
 
 
@@ -230,7 +238,7 @@ def test_force_reruns_and_the_summary_says_why(standin_chain: Path, tmp_path: Pa
     readme.write_text(readme.read_text(encoding="utf-8") + "\nA note.\n", encoding="utf-8")
     result = run_cli(root, "run", env={"TMPDIR": str(kernel_tmp)})
     assert result.returncode == 0, result.stderr
-    assert "3 step(s) ran, 4 up to date" in result.stdout
+    assert "3 step(s) ran, 5 up to date" in result.stdout
     # the kernels started ahead for the steps found up to date were shut down
     assert not list(kernel_tmp.iterdir())
     assert "ran         01_ingest: inputs changed" in result.stdout

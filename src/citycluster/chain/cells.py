@@ -26,9 +26,9 @@ def parameter_cell(names: Iterable[str], defaults: Mapping[str, Any],
     props = schema["properties"]
     lines = []
     for name in names:
-        if name == "lang":  # the runner sets it per report; alone, a notebook builds the first
+        if name == "lang":  # the runner sets it per language; alone, a notebook makes the first
             value = defaults["report_languages"][0]
-            meaning = "language of this report; citycluster run sets it per report_languages"
+            meaning = "language of this execution; citycluster run sets it per report_languages"
         else:
             value, meaning = defaults[name], props[name]["description"]
         kind = {bool: "bool", int: "int", float: "float", str: "str", list: "list",

@@ -56,7 +56,7 @@ STEPS: tuple[Step, ...] = (
     _step("02_validate"),
     _step("03_model"),
     _step("04_factcheck"),
-    _step("05_figures"),
+    _step("05_figures", per_language=True),
     _step("06_report", per_language=True, shows_provenance=True,
           hooks="citycluster.report.hooks"),
 )

@@ -80,6 +80,21 @@ def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False)
     return paths
 
 
+def stale_figures(folder: Path, exported: list[Path], lang: str,
+                  languages: list[str]) -> list[Path]:
+    """Files of ``folder`` that no execution of the figures step makes any more: this
+    language's that it did not export now (a figure dropped from the registry), and every
+    file of a language the run no longer makes. Each language's execution writes only its
+    own ``<name>.<lang>.<ext>`` files, so the two can run at once."""
+    def language(path: Path) -> str | None:
+        parts = path.name.split(".")
+        return parts[1] if len(parts) > 2 else None
+
+    return sorted(p for p in folder.iterdir()
+                  if (language(p) == lang and p not in exported)
+                  or language(p) not in languages)
+
+
 def vega_bundle_html() -> str:
     """The Vega libraries as one inline script, scoped so two charts on a page cannot clash.
 
@@ -87,6 +102,7 @@ def vega_bundle_html() -> str:
     result depends only on the vl-convert and Vega-Lite versions, so it is kept in ``build/``.
     """
     import vl_convert as vlc
+    from filelock import FileLock, Timeout
 
     from citycluster.paths import repo_root
     from citycluster.publish import write_text_atomic
@@ -94,15 +110,26 @@ def vega_bundle_html() -> str:
     version = _vl_version()
     converter = metadata.version("vl-convert-python")
     cached = repo_root() / "build" / f"vega-bundle-{converter}-{version}.js"
+
+    def assemble() -> str:
+        # the stub marks the optional snippet as required; the function takes it as optional
+        return str(vlc.javascript_bundle(vl_version=version))  # type: ignore[call-arg]
+
     try:
         bundle = cached.read_text(encoding="utf-8")
     except OSError:
-        # the stub marks the optional snippet as required; the function takes it as optional
-        bundle = vlc.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
+        # A cold run starts the kernels of both figures and both reports at once: one
+        # assembles the bundle while the others wait for it (2 s of CPU each otherwise).
         try:
-            write_text_atomic(cached, bundle)
-        except OSError:
-            pass  # a read-only checkout just rebuilds the bundle each time
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(f"{cached}.lock", timeout=300):
+                try:
+                    bundle = cached.read_text(encoding="utf-8")  # made while this one waited
+                except OSError:
+                    bundle = assemble()
+                    write_text_atomic(cached, bundle)
+        except (OSError, Timeout):
+            bundle = assemble()  # a read-only checkout just assembles it each time
     bundle = bundle.replace("</script", "<\\/script")
     return f"<script>(function(){{\n{bundle}\n}})();</script>"
 
