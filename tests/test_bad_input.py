@@ -363,3 +363,23 @@ def test_the_benchmark_panel_passes_the_audit(tmp_path: Path) -> None:
     write_panel(raw, rows=200)
     stage_audit_publish(raw, tmp_path / "work")
     assert (tmp_path / "work" / "processed").is_dir()
+
+
+def test_data_docs_judge_like_the_plain_audit(tmp_path: Path) -> None:
+    """With great-expectations' Data Docs asked for (``-p data_docs=true``) the suites run
+    through a checkpoint that stores them; otherwise each is validated on its batch with
+    nothing stored. Both give the same outcomes, and only the first writes the pages."""
+    import polars as pl
+
+    from citycluster.validation import expectations as ex
+
+    frame = pl.DataFrame({"id": ["a", "b", "b"], "value": [1.0, -2.0, 3.0]})
+    rules = [ex.Rule("ExpectColumnValuesToBeUnique", {"column": "id"}, "id is unique"),
+             ex.Rule("ExpectColumnValuesToBeBetween", {"column": "value", "min_value": 0},
+                     "value is not negative", ex.WARNING)]
+    plain = ex.run_suites({"t": (frame, rules, "id")})
+    docs = ex.run_suites({"t": (frame, rules, "id")}, tmp_path / "docs")
+    assert plain == docs
+    assert [(o.success, o.unexpected, o.severity) for o in plain] == [
+        (False, 2, ex.CRITICAL), (False, 1, ex.WARNING)]
+    assert (tmp_path / "docs" / "index.html").is_file()

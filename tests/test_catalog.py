@@ -85,11 +85,22 @@ def test_each_language_of_the_figures_step_removes_only_its_own_stale_files(
     never the other language's."""
     from citycluster.report.render import stale_figures
 
-    names = ("kept.zh.svg", "kept.zh.vl.json", "dropped.zh.svg", "kept.en.svg", "old.fr.svg")
+    names = ("kept.zh.svg", "kept.zh.vl.json", "dropped.zh.svg", "kept.en.svg", "old.fr.svg",
+             ".kept.en.svg.x1y2z3")  # the English execution's write in progress
     for name in names:
         (tmp_path / name).write_text("x", encoding="utf-8")
     exported = [tmp_path / "kept.zh.svg", tmp_path / "kept.zh.vl.json"]
     assert [p.name for p in stale_figures(tmp_path, exported, "zh", ["zh", "en"])] == [
         "dropped.zh.svg", "old.fr.svg"]
     assert stale_figures(tmp_path, [tmp_path / "kept.en.svg"], "en", ["zh", "en"]) == [
-        tmp_path / "old.fr.svg"]
+        tmp_path / ".kept.en.svg.x1y2z3", tmp_path / "old.fr.svg"]
+    # a language run by hand that the run would not make keeps what it just exported
+    assert tmp_path / "kept.zh.svg" not in stale_figures(tmp_path, exported, "zh", ["en"])
+
+
+def test_only_a_step_run_per_language_declares_files_per_language() -> None:
+    """A ``{lang}`` in a step's cache pattern is filled in per execution: a step run once
+    would hash a pattern naming no language (``figures/*.None.*``) and miss its files."""
+    for step in STEPS:
+        for _, glob in (*step.inputs, *step.outputs):
+            assert "{lang}" not in glob or step.per_language, (step.name, glob)

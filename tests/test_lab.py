@@ -27,6 +27,7 @@ from citycluster.chain.catalog import INTERACTIVE_NOTICE
 from citycluster.chain.params import load_defaults
 from citycluster.kernel import PROVISIONER
 from citycluster.report.charts import FIGURES
+from citycluster.report.render import figure_language
 from tests.conftest import has_traceback, tree_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain]
@@ -196,6 +197,6 @@ def test_lab_runs_the_figures_notebook_offline_on_local_sockets(
     # (tests/test_reproducible.py), a second clean run to compare with
     figures = tree_bytes(root / "build" / "interactive" / "reports" / "figures")
     chains = tree_bytes(root / "reports" / "figures")
-    assert set(figures) == {n for n in chains if n.split(".")[1] == LANG} != set()
+    assert set(figures) == {n for n in chains if figure_language(Path(n)) == LANG} != set()
     assert figures == {n: chains[n] for n in figures}
 

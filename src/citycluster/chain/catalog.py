@@ -98,7 +98,8 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 #: Datasets that name a folder a step fills: what the cache hashes of it (None: nothing, as
 #: great-expectations' Data Docs pages carry the time they were built; the summary stands in).
-#: The figures step runs once per language; each execution fills its language's files.
+#: The figures step runs once per language; each execution fills its language's files (a file
+#: in figures/ named for no report language is in no step's outputs until 05 removes it).
 _FOLDERS: dict[str, str | None] = {"validation_docs": None, "figures": "figures/*.{lang}.*"}
 
 

@@ -1,7 +1,7 @@
 """The chain: run the steps that are out of date, in order, and publish what they produce.
 
-Steps that read nothing the others write (the model and the fact-check; the figures and each
-language's report, as :data:`.catalog.FLOWS` declares them) form a wave and run at the same
+Steps that read nothing the others write (the model and the fact-check; each language's
+figures and report, as :data:`.catalog.FLOWS` declares them) form a wave and run at the same
 time, up to ``jobs`` at once; what must run, and in which waves, is :mod:`.plan`'s to say.
 While fewer than ``jobs`` are busy, the kernel of the next execution in the plan starts ahead
 and imports what its notebook imports (:mod:`.pool`, :mod:`.workers`).

@@ -19,7 +19,8 @@ from citycluster.paths import repo_root
 
 DEFAULT_PARAMS = Path("params") / "default.yaml"
 PARAM_SCHEMA = Path("params") / "schema.yaml"
-#: Set by the runner for each execution, never by the user: 06_report runs once per language.
+#: Set by the runner for each execution, never by the user: 05_figures and 06_report run once
+#: per language.
 RUNNER_SET = ("lang",)
 
 
@@ -131,7 +132,7 @@ def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str
     valid = sorted(defaults)
     unknown = [k for k in overrides if k not in defaults]
     if unknown:
-        hint = (" (lang is set by the runner for each report; choose the languages with "
+        hint = (" (lang is set by the runner for each language; choose the languages with "
                 "report_languages)" if set(unknown) & set(RUNNER_SET) else "")
         raise ParameterError(
             f"unknown parameter(s): {', '.join(sorted(unknown))}{hint}. "

@@ -41,7 +41,7 @@ def topology_text() -> str:
 
 @cache
 def boundaries() -> dict[str, Any]:
-    """The TopoJSON topology, parsed."""
+    """The TopoJSON topology, parsed (read once per process): what the map's tests inspect."""
     return dict(json.loads(topology_text()))
 
 

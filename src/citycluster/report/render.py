@@ -80,19 +80,25 @@ def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False)
     return paths
 
 
+def figure_language(path: Path) -> str | None:
+    """The language of an exported figure file, ``<name>.<lang>.<ext>`` (the ``zh`` of
+    ``share_scatter.zh.vl.json``), also of one still being written (``.<name>.<lang>.<ext>.<tmp>``,
+    :func:`citycluster.publish.write_text_atomic`); None for a file named otherwise."""
+    parts = path.name.lstrip(".").split(".")
+    return parts[1] if len(parts) > 2 else None
+
+
 def stale_figures(folder: Path, exported: list[Path], lang: str,
                   languages: list[str]) -> list[Path]:
     """Files of ``folder`` that no execution of the figures step makes any more: this
-    language's that it did not export now (a figure dropped from the registry), and every
-    file of a language the run no longer makes. Each language's execution writes only its
-    own ``<name>.<lang>.<ext>`` files, so the two can run at once."""
-    def language(path: Path) -> str | None:
-        parts = path.name.split(".")
-        return parts[1] if len(parts) > 2 else None
+    language's that it did not export now (a figure dropped from the registry, a write left
+    by a killed run), and every file of a language the run no longer makes. Each language's
+    execution writes only its own files, and may run while the other is writing."""
+    def stale(path: Path) -> bool:
+        code = figure_language(path)
+        return path not in exported and (code == lang or code not in languages)
 
-    return sorted(p for p in folder.iterdir()
-                  if (language(p) == lang and p not in exported)
-                  or language(p) not in languages)
+    return sorted(p for p in folder.iterdir() if stale(p))
 
 
 def vega_bundle_html() -> str:
@@ -102,7 +108,7 @@ def vega_bundle_html() -> str:
     result depends only on the vl-convert and Vega-Lite versions, so it is kept in ``build/``.
     """
     import vl_convert as vlc
-    from filelock import FileLock, Timeout
+    from filelock import FileLock
 
     from citycluster.paths import repo_root
     from citycluster.publish import write_text_atomic
@@ -120,16 +126,18 @@ def vega_bundle_html() -> str:
     except OSError:
         # A cold run starts the kernels of both figures and both reports at once: one
         # assembles the bundle while the others wait for it (2 s of CPU each otherwise).
+        made: str | None = None
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(f"{cached}.lock", timeout=300):
+            with FileLock(f"{cached}.lock", timeout=300):  # its Timeout is an OSError too
                 try:
-                    bundle = cached.read_text(encoding="utf-8")  # made while this one waited
+                    made = cached.read_text(encoding="utf-8")  # assembled while this one waited
                 except OSError:
-                    bundle = assemble()
-                    write_text_atomic(cached, bundle)
-        except (OSError, Timeout):
-            bundle = assemble()  # a read-only checkout just assembles it each time
+                    made = assemble()
+                    write_text_atomic(cached, made)
+        except OSError:
+            pass  # a read-only checkout just assembles the bundle each time
+        bundle = made if made is not None else assemble()
     bundle = bundle.replace("</script", "<\\/script")
     return f"<script>(function(){{\n{bundle}\n}})();</script>"
 
