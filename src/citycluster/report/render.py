@@ -104,8 +104,9 @@ def stale_figures(folder: Path, exported: list[Path], lang: str,
 def vega_bundle_html() -> str:
     """The Vega libraries as one inline script, scoped so two charts on a page cannot clash.
 
-    vl-convert takes about two seconds to assemble the bundle, in every kernel that asks; the
-    result depends only on the vl-convert and Vega-Lite versions, so it is kept in ``build/``.
+    vl-convert takes about two seconds of CPU to assemble the bundle; the result depends only on
+    the vl-convert and Vega-Lite versions, so it is kept in ``build/``, and of the kernels that
+    ask for it at once one assembles it while the others wait.
     """
     import vl_convert as vlc
     from filelock import FileLock
