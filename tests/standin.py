@@ -41,7 +41,7 @@ from pathlib import Path
 
 from IPython.display import HTML, display
 
-from citycluster.chain.catalog import DATASETS, Catalog
+from citycluster.chain.catalog import DATASETS, Catalog, patterns
 
 STEP, GOLDEN, DEFAULTS = {step!r}, Path({golden!r}), {defaults!r}
 cat = Catalog.for_step(STEP, {{k: v for k, v in globals().items() if k.endswith("_dir")}})
@@ -67,8 +67,9 @@ for name in cat.writes:  # the golden run's outputs of this step, byte for byte
             shutil.copy2(path, cat.target(name) / path.name)
     elif (source / ds.path).is_dir() and {lang} is None:
         shutil.copytree(source / ds.path, cat.target(name), dirs_exist_ok=True)
-    elif (source / ds.path).is_dir():  # a folder each language fills with its own files
-        for path in sorted((source / ds.path).glob(f"*.{{{lang}}}.*")):
+    elif (source / ds.path).is_dir():  # a folder each language fills: its declared files
+        (_, glob), = patterns((name,))
+        for path in sorted(source.glob(glob.format(lang={lang}))):
             shutil.copy2(path, cat.target(name) / path.name)
     else:
         shutil.copy2(source / ds.path, cat.target(name))
