@@ -13,7 +13,7 @@ UV_VERSION := 0.13.8
 PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 STAMP  := $(VENV)/.installed-$(PYVER)
 
-.PHONY: report test test-fast lab lint lock clean help system-deps bench map
+.PHONY: report test test-fast lab lint lock clean help system-deps bench map cite-check
 
 help:
 	@echo "make report     run the notebook chain (papermill) and render the HTML reports"
@@ -21,7 +21,7 @@ help:
 	@echo "make test-fast  the inner loop: unit and in-process tests (no chain, browser or slow)"
 	@echo "make bench      the benchmark harness: measures and prints (never asserts)"
 	@echo "make lab        JupyterLab on the project's environment (as root too)"
-	@echo "make lint       ruff, mypy, the import layers (lint-imports), actionlint on the CI workflows"
+	@echo "make lint       ruff, mypy, the import layers (lint-imports), actionlint on the CI workflows, cffconvert on CITATION.cff"
 	@echo "make lock       recompile requirements.lock from requirements.in"
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root, or sudo in CI)"
@@ -70,6 +70,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(MAKE) --no-print-directory cite-check
+
+# CITATION.cff checked by cffconvert, in a small environment of its own (scripts/cffconvert.in
+# says why): hashed pins from scripts/cffconvert.lock.
+CFFENV := build/cffenv
+$(CFFENV)/.installed: scripts/cffconvert.lock | $(STAMP)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(CFFENV)
+	$(BIN)/uv pip install --quiet --python $(CFFENV)/bin/python --require-hashes -r scripts/cffconvert.lock
+	@touch $@
+
+cite-check: $(CFFENV)/.installed
+	$(CFFENV)/bin/cffconvert --validate -i CITATION.cff
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --universal --python-version \

@@ -136,11 +136,15 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
         return pl.DataFrame(schema=published.schema("cluster_totals"))
     ref23 = reference.filter(pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]),
                              pl.col("country") == "CHN")
-    figures = {m: dict(ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
-                                    pl.col("base_unit") != "MOP").sort("ref_id")
-                       .group_by("entity_id", maintain_order=True)
-                       .agg(pl.col("value_base").first()).iter_rows())
-               for m in ("population", "gdp")}
+    firsts = {m: ref23.filter(pl.col("metric") == m, pl.col("base_unit") != "HKD",
+                              pl.col("base_unit") != "MOP").sort("ref_id")
+              .group_by("entity_id", maintain_order=True)
+              .agg(pl.col("value_base").first(), pl.col("ref_id").first())
+              for m in ("population", "gdp")}
+    figures = {m: dict(f.select("entity_id", "value_base").iter_rows())
+               for m, f in firsts.items()}
+    # the row each figure was taken from, so a reader can follow a sum to its rows
+    row_of = {m: dict(f.select("entity_id", "ref_id").iter_rows()) for m, f in firsts.items()}
     kind_of = dict(ref23.sort("ref_id").group_by("entity_id", "metric", maintain_order=True)
                    .agg(pl.col("source_kind").first())
                    .select(pl.concat_str("entity_id", "metric", separator="|"), "source_kind")
@@ -191,6 +195,8 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
             row[f"known_{metric}"] = known
             row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
+            row[f"rows_{metric}"] = ", ".join(dict.fromkeys(
+                [*(row_of[metric][i] for i in used if i in row_of[metric]), nat[metric][1]]))
             point = with_est["value_base"]
             share = {"population": "pop_share", "gdp": "gdp_share"}[metric]
             national = nat[metric][0]
@@ -220,6 +226,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "boundary": f"member cities ({n_members}, partial members whole)",
             "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
             "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
+            "pop_rows": row["rows_population"], "gdp_rows": row["rows_gdp"],
             **{k: row[k] for k in EST_COLUMNS},
             **sars_beside(reference, sorted(set(
                 sars["member_entity_id"] if cid == "cn_big5"
