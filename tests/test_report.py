@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from citycluster.report import charts
-from tests.conftest import TAMPERED_STEPS
+from tests.conftest import TAMPERED_STEPS, DataAware
 
 pytestmark = pytest.mark.chain
 MAX_REPORT_BYTES = 1_500_000
@@ -64,7 +63,7 @@ def test_report_is_self_contained_and_small(chain_repo: Path, lang: str) -> None
                          html, re.I)
     assert not re.search(r"url\(\s*[\"']?(?:https?:)?//", html)  # no remote fonts or images
     for section in ("claims", "data", "validation", "models", "cases", "factcheck", "caveats",
-                    "provenance"):
+                    "sources", "cite", "provenance"):
         assert f'id="{section}"' in html
 
 
@@ -82,7 +81,7 @@ def test_figures_are_exported_per_language_and_png_only_when_asked(chain_repo: P
 
     folder = chain_repo / "reports" / "figures"
     expected = {f"{f.name}.{lang}.{ext}" for f in charts.FIGURES for lang in ("zh", "en")
-                for ext in ("vl.json", "svg")}
+                for ext in ("vl.json", "svg", "csv")}
     assert {p.name for p in folder.iterdir()} == expected
     chart = charts.alt.Chart(charts.alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q")
     (png,) = [p for p in render.export(chart, tmp_path, "one", png=True) if p.suffix == ".png"]
@@ -122,24 +121,24 @@ def test_index_lists_every_output(chain_repo: Path) -> None:
 def test_chinese_prose_uses_chinese_punctuation(chain_repo: Path) -> None:
     """A native reader's check: no ASCII ( ) , ; : touching a Chinese character in the text of
     the Chinese report (scripts and styles aside)."""
-    from html.parser import HTMLParser
-
     cjk = "[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
     pattern = re.compile(rf"[(),;:](?={cjk})|(?<={cjk})[(),;:]")
 
-    class Text(HTMLParser):
+    class Text(DataAware):  # data shown as recorded (the article's title) keeps its marks
         def __init__(self) -> None:
             super().__init__()
             self.skip, self.parts = 0, []
 
         def handle_starttag(self, tag: str, attrs: list) -> None:
+            super().handle_starttag(tag, attrs)
             self.skip += tag in ("script", "style")
 
         def handle_endtag(self, tag: str) -> None:
+            super().handle_endtag(tag)
             self.skip -= tag in ("script", "style")
 
         def handle_data(self, data: str) -> None:
-            if not self.skip:
+            if not self.skip and not self.in_data:
                 self.parts.append(data)
 
     parser = Text()
@@ -162,9 +161,10 @@ def test_labels_are_placed_without_collisions() -> None:
     assert kept["name"].to_list() == ["长江三角洲城市群", "Tokaido"]  # the smaller twin gives way
 
 
-class Narrative(HTMLParser):
+class Narrative(DataAware):
     """The report's text by element: each paragraph, list item and caption as one string, and
-    all the text outside scripts and styles (the collapsed blocks included)."""
+    all the text outside scripts and styles (the collapsed blocks included); data shown as
+    recorded (a source's publisher and document) is no sentence of the narrative."""
 
     UNITS = frozenset({"p", "li", "figcaption"})
 
@@ -175,6 +175,7 @@ class Narrative(HTMLParser):
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        super().handle_starttag(tag, attrs)
         self.skip += tag in ("script", "style")
         if tag in self.UNITS:
             if self.depth == 0:
@@ -182,11 +183,12 @@ class Narrative(HTMLParser):
             self.depth += 1
 
     def handle_endtag(self, tag: str) -> None:
+        super().handle_endtag(tag)
         self.skip -= tag in ("script", "style")
         self.depth -= tag in self.UNITS and self.depth > 0
 
     def handle_data(self, data: str) -> None:
-        if self.skip:
+        if self.skip or self.in_data:
             return
         self.text.append(data)
         if self.depth:

@@ -63,6 +63,7 @@ MODEL_TABLES = ("models", "model_tests", "model_influence", "model_predictions",
 DATASETS: dict[str, Dataset] = {
     "raw": Dataset("raw_dir", "**/*"),
     "descriptor": Dataset("raw_dir", "datapackage.yaml"),
+    "article": Dataset("raw_dir", "article.yaml"),
     "staging": Dataset("staging_dir", "*.parquet"),
     **_parquet(*PUBLISHED_TABLES, *MODEL_TABLES, "factcheck", "missing_figures"),
     "validation_docs": Dataset("reports_dir", "validation"),
@@ -91,7 +92,7 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # the footer shows the raw files' hashes, so they are read too
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_influence", "model_tests", "factcheck", "model_comparison",
-                   "paragraphs", "cluster_totals",
+                   "paragraphs", "cluster_totals", "estimates", "article",
                    "validation_summary", "place_names", "membership", "coordinates", "raw"),
                   ("report",)),
 }

@@ -41,6 +41,13 @@ def git_commit(root: Path) -> str:
     return f"{head.stdout.strip()}+dirty.{hashlib.sha256(diff).hexdigest()[:12]}"
 
 
+def commit_date(root: Path) -> str | None:
+    """The date of the checked-out commit (YYYY-MM-DD): the version date a citation gives."""
+    out = subprocess.run(["git", "show", "-s", "--format=%cs", "HEAD"], cwd=root,
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
 def lock_sha256(root: Path) -> str | None:
     """SHA-256 of requirements.lock, the environment a run used (None: no lock)."""
     lock = root / "requirements.lock"
@@ -74,6 +81,7 @@ def collect(params: dict[str, Any], timings: dict[str, float] | None = None) -> 
     root = repo_root()
     return {
         "commit": git_commit(root),
+        "commit_date": commit_date(root),
         "lock_sha256": lock_sha256(root),
         "inputs": input_hashes(resolve(params["raw_dir"], root)),
         "params": params,

@@ -13,8 +13,20 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.report import charts, chinamap, findings, html, render, results
+from citycluster.report import (
+    charts,
+    chinamap,
+    citation,
+    exhibit,
+    findings,
+    html,
+    render,
+    results,
+    sources,
+)
+from citycluster.report.i18n import entries
 from citycluster.report.voice import Voice
+from citycluster.report.xref import table_number
 
 Tables = Mapping[str, pl.DataFrame]
 
@@ -35,8 +47,8 @@ def findings_section(tables: Tables, v: Voice) -> str:
 
 def cluster_map_figure(tables: Tables, v: Voice) -> str:
     """Where the five clusters are, with each one's shares in the caption."""
-    chart = render.themed(charts.figure("cluster_map").build(dict(tables), v))
-    return render.chart_html(chart, "cluster_map", chinamap.caption(tables["cluster_totals"], v))
+    return exhibit.figure("cluster_map", tables, v,
+                          chinamap.caption(tables["cluster_totals"], v))
 
 
 def claims_section(tables: Tables, v: Voice) -> str:
@@ -44,7 +56,8 @@ def claims_section(tables: Tables, v: Voice) -> str:
     claims = tables["claims"]
     return html.ledger_section(claims, tables["factcheck"], v, [
         v.t("claims_intro", n_claims=claims.height, n_paragraphs=claims["paragraph"].n_unique(),
-            n_entities=claims["entity_id"].n_unique(), n_units=claims["unit"].n_unique())])
+            n_entities=claims["entity_id"].n_unique(), n_units=claims["unit"].n_unique(),
+            table=v.t("table_ref", n=table_number("claims")))])
 
 
 def data_section(tables: Tables, v: Voice) -> str:
@@ -63,7 +76,7 @@ def data_section(tables: Tables, v: Voice) -> str:
             mix=html.mix_text(html.counts_of(reference, "source_kind"), v)),
         v.t("data_weak", n_weak=int(given["weak_basis"].sum()), n_verdicts=given.height),
     ], html.table(by_file, [v.t("table_file"), *(v.label(k) for k in kinds)]),
-        caption=v.t("data_table"))
+        caption=html.numbered("data", v.t("data_table"), v))
 
 
 def validation_section(tables: Tables, v: Voice) -> str:
@@ -80,8 +93,8 @@ def validation_section(tables: Tables, v: Voice) -> str:
             warnings=v.plural("n_warnings", warned.height),
             critical=v.plural("n_critical", critical)),
     ], html.table(warned, [v.t(k) for k in ("table_file", "table_column", "table_rule",
-                                            "table_rows", "table_examples")])
-        if warned.height else None)
+                                            "table_rows", "table_examples")]),
+        caption=html.numbered("validation", v.t("validation_table"), v))
 
 
 def models_section(tables: Tables, v: Voice) -> str:
@@ -90,11 +103,7 @@ def models_section(tables: Tables, v: Voice) -> str:
 
 
 def _figures(tables: Tables, v: Voice, pairs: list[tuple[str, str]]) -> str:
-    out = []
-    for name, caption in pairs:
-        chart = render.themed(charts.figure(name).build(dict(tables), v))
-        out.append(render.chart_html(chart, name, v.t(caption)))
-    return "".join(out)
+    return "".join(exhibit.figure(name, tables, v, v.t(caption)) for name, caption in pairs)
 
 
 def trend_sentences(models: pl.DataFrame, v: Voice) -> list[str]:
@@ -131,13 +140,13 @@ def factcheck_section(tables: Tables, v: Voice, tol: Tolerances) -> str:
     """Every check with its verdict, reason and sources, the inconsistent ones first."""
     checks = tables["factcheck"]
     direct = checks.filter(pl.col("check") == "direct")
-    chart = render.themed(charts.figure("factcheck_overview").build(dict(tables), v))
     return html.factcheck_section(checks, v, [
         v.t("fc_intro", n_claims=direct.height, n_cross=checks.height - direct.height),
         v.t("fc_rules", rounding=v.pct(tol.rounding, 0), approx=v.pct(tol.approx, 0),
             gap=tol.max_year_gap),
-        v.t("fc_order", n_inconsistent=direct.filter(pl.col("verdict") == "inconsistent").height),
-    ], render.chart_html(chart, "factcheck_overview", v.t("figure_factcheck")))
+        v.t("fc_order", n_inconsistent=direct.filter(pl.col("verdict") == "inconsistent").height,
+            table=v.t("table_ref", n=table_number("factcheck"))),
+    ], exhibit.figure("factcheck_overview", tables, v, v.t("figure_factcheck")))
 
 
 def caveats_section(tables: Tables, v: Voice) -> str:
@@ -151,17 +160,46 @@ def caveats_section(tables: Tables, v: Voice) -> str:
         v.t("caveat_recalled", n=recalled), v.t("caveat_trends")])
 
 
+def sources_section(tables: Tables, v: Voice, checked: dict[str, Any]) -> str:
+    """The article, and every reference row, derived figure and plan the verdicts, models and
+    totals rest on."""
+    return sources.section(dict(tables), v, checked)
+
+
+def contents(tables: Tables, v: Voice) -> str:
+    """The table of contents, after the answer."""
+    return html.contents(v)
+
+
+#: What a reader may download beside the report, each under the terms the section states.
+DOWNLOADS = ("factcheck.csv", "models.csv", "missing_figures.csv", "validation/summary.csv",
+             "index.html")
+
+
+def cite_section(cff: dict[str, Any], record: dict[str, Any], v: Voice) -> str:
+    """How to cite this report (the version it was built from) in APA, GB/T 7714 and BibTeX,
+    and the terms of its text, figures and data."""
+    return html.render_template(
+        "cite.html.j2", t=entries(v.lang, "text"),
+        intro=v.t("cite_intro", commit=citation.version(cff, record)["commit"]),
+        styles=citation.styles(cff, record, v),
+        terms=v.t("terms", code_licence=cff.get("license", "")),
+        downloads=[(path, path) for path in DOWNLOADS])
+
+
 #: The report body in reading order (the header and footer frame it).
 BODY: tuple[Callable[[Tables, Voice], str], ...] = (
-    findings_section, cluster_map_figure, claims_section, data_section, validation_section,
-    models_section, cases_section,
+    findings_section, contents, cluster_map_figure, claims_section, data_section,
+    validation_section, models_section, cases_section,
 )
 
 
 def sections(tables: Tables, v: Voice, tol: Tolerances, report_languages: list[str],
-             record: dict[str, Any]) -> list[str]:
+             record: dict[str, Any], article: dict[str, Any],
+             cff: dict[str, Any]) -> list[str]:
     """The whole report as HTML fragments, in order: what the notebook displays cell by cell."""
-    return [html.header(v, report_languages) + render.vega_bundle_html(),
+    return [html.header(v, report_languages, article) + render.vega_bundle_html(),
             *(part(tables, v) for part in BODY),
             factcheck_section(tables, v, tol), caveats_section(tables, v),
+            sources_section(tables, v, article), cite_section(cff, record, v),
             html.footer(record, v, html.counts_of(tables["reference"], "vintage"))]

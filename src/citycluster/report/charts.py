@@ -21,6 +21,7 @@ import polars as pl
 
 from citycluster.errors import LookupFailed
 from citycluster.report import chinamap, citycharts
+from citycluster.report.i18n import phrase
 from citycluster.report.labels import placed
 from citycluster.report.voice import Voice
 
@@ -265,6 +266,66 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
             n=data.height, counts=count_text))
 
 
+#: The headline's rows, in the order the chart stacks them: the article's figure, then what
+#: the member cities give (observed, then with estimates), then the member provinces whole.
+HEADLINE_SERIES = ("hl_article", "hl_observed", "hl_estimates", "hl_provinces")
+
+
+def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
+             v: Voice) -> alt.FacetChart:
+    """The article's two headline shares (C006, C007) beside what the member cities give,
+    observed and with estimates, and what the member provinces hold whole: a range for
+    each, a point where it is one figure."""
+    t = v.chart()
+    claimed = {r["metric"]: r for r in checks.filter(
+        pl.col("check") == "direct", pl.col("metric").is_in(["pop_share", "gdp_share"]),
+        pl.col("entity_id") == "cn_big5").iter_rows(named=True)}
+    big5 = totals.filter(pl.col("entity_id") == "cn_big5")
+    whole = shares.filter(pl.col("entity_id") == "cn_big5", pl.col("origin") == "reference")
+    rows = []
+    for metric in ("pop_share", "gdp_share"):
+        if metric not in claimed or not big5.height:
+            continue
+        b, c = big5.row(0, named=True), claimed[metric]
+        ranges = {"hl_article": (c["claimed_low"], c["claimed_high"]),
+                  "hl_observed": (b[f"{metric}_low"], b[f"{metric}_high"]),
+                  "hl_estimates": (b[f"est_{metric}_low"], b[f"est_{metric}_high"])}
+        if whole.height:
+            ranges["hl_provinces"] = (whole[metric][0], whole[metric][0])
+        for i, key in enumerate(HEADLINE_SERIES):
+            low, high = ranges.get(key, (None, None))
+            if low is None or high is None:
+                continue
+            shown = v.pct(low, 1) if low == high else phrase(
+                v.lang, "references", "range", low=v.pct(low, 1), high=v.pct(high, 1))
+            rows.append({"measure": t[metric], "series": t[key], "order": i, "low": low,
+                         "high": high, "range": shown, "claim": c["claim_id"]})
+    data = pl.DataFrame(rows)
+    order = [t[k] for k in HEADLINE_SERIES]
+    y = alt.Y("series:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    color = alt.Color("series:N", sort=order, legend=None, scale=alt.Scale(
+        domain=order, range=["#d95f02", "#1b9e77", "#66a61e", "#7570b3"]))
+    tooltip = [alt.Tooltip("series:N", title=t["hl_series"]),
+               alt.Tooltip("low:Q", title=t["hl_low"], format=".1%"),
+               alt.Tooltip("high:Q", title=t["hl_high"], format=".1%")]
+    bar = alt.Chart().mark_rule(strokeWidth=6, opacity=0.8).encode(
+        y=y, x=alt.X("low:Q", title=t["hl_axis"], axis=alt.Axis(format="%"),
+                     scale=alt.Scale(zero=False, nice=True)),
+        x2="high:Q", color=color, tooltip=tooltip)
+    ends = [alt.Chart().mark_tick(thickness=2, size=16).encode(
+        y=y, x=f"{end}:Q", color=color, tooltip=tooltip) for end in ("low", "high")]
+    label = alt.Chart().mark_text(align="left", dx=8, fontSize=11, color="#333").encode(
+        y=y, x="high:Q", text="range:N")
+    header = alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
+                        labelFontWeight="bold", labelFontSize=13, labelOrient="top")
+    return (alt.layer(bar, *ends, label, data=data)
+            .properties(width=260, height=alt.Step(26))
+            .facet(row=alt.Row("measure:N", title=None, header=header,
+                               sort=[t["pop_share"], t["gdp_share"]]))
+            .properties(title=t["headline_title"],
+                        description=t["headline_desc"].format(n=data.height)))
+
+
 @dataclass(frozen=True)
 class Figure:
     """A named chart: how to build it from the tables, in a given language."""
@@ -276,7 +337,13 @@ class Figure:
     models: tuple[str, ...] = ()
 
 
+#: Every figure, in the order the report shows them: a figure's number is its place here
+#: (:func:`citycluster.report.xref.figure_number`).
 FIGURES: tuple[Figure, ...] = (
+    Figure("headline", lambda d, v: headline(d["factcheck"], d["cluster_totals"], d["shares"],
+                                             v)),
+    Figure("cluster_map", lambda d, v: chinamap.cluster_map(
+        d["membership"], d["coordinates"], d["cluster_totals"], v)),
     Figure("city_shares", citycharts.city_shares, ("share_cities",)),
     Figure("city_scaling", citycharts.city_scaling, ("scaling_cities",)),
     Figure("city_linkage", citycharts.city_linkage, ("linkage_distance_cities",)),
@@ -295,8 +362,6 @@ FIGURES: tuple[Figure, ...] = (
            lambda d, v: growth_cases(d["claims"], d["reference"], d["links"], v)),
     Figure("factcheck_overview",
            lambda d, v: factcheck_overview(d["factcheck"], d["paragraphs"], v)),
-    Figure("cluster_map", lambda d, v: chinamap.cluster_map(
-        d["membership"], d["coordinates"], d["cluster_totals"], v)),
 )
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from citycluster.report import results
+from citycluster.report import exhibit, results
 from citycluster.report.voice import Voice
+from citycluster.report.xref import figure_number
 
 #: The article's headline figure: the five clusters' population and GDP shares.
 HEADLINE = ("C006", "C007")
@@ -35,7 +36,8 @@ def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,
               gdp=v.claimed(claim[HEADLINE[1]]),
               plow=v.pct(b["pop_share_low"], 1), phigh=v.pct(b["pop_share_high"], 1),
               glow=v.pct(b["gdp_share_low"], 1), ghigh=v.pct(b["gdp_share_high"], 1),
-              pop_verdict=t(verdict[HEADLINE[0]]), gdp_verdict=t(verdict[HEADLINE[1]])),
+              pop_verdict=t(verdict[HEADLINE[0]]), gdp_verdict=t(verdict[HEADLINE[1]]),
+              figure=t("figure_ref", n=figure_number("headline"))),
             t("findings_coverage", members=b["members"], known_pop=b["members_known_population"],
               known_gdp=b["members_known_gdp"])]
 
@@ -92,12 +94,18 @@ def close(checks: pl.DataFrame, v: Voice) -> list[str]:
 
 
 def section(tables: dict[str, pl.DataFrame], v: Voice) -> str:
-    """The findings section as HTML (escaped like every other section)."""
+    """The findings section as HTML (escaped like every other section): the answer in one
+    paragraph, the headline figure, then why the bounds are as wide as they are, what the
+    estimates change, which way each result goes and how the claims fare."""
+    from markupsafe import Markup
+
     from citycluster.report.html import render_template
 
+    headline, *details = lead(tables["factcheck"], tables["cluster_totals"], tables["claims"], v)\
+        or [""]
     return render_template(
-        "findings.html.j2", title=v.t("findings_title"),
-        lead=[*lead(tables["factcheck"], tables["cluster_totals"], tables["claims"], v),
-              *with_estimates(tables["factcheck"], tables["cluster_totals"], v)],
+        "findings.html.j2", title=v.t("findings_title"), lead=[headline] if headline else [],
+        figure=Markup(exhibit.figure("headline", tables, v, v.t("figure_headline"))),
+        details=[*details, *with_estimates(tables["factcheck"], tables["cluster_totals"], v)],
         glance_intro=v.t("findings_glance"), glance=results.glance(dict(tables), v),
         close=close(tables["factcheck"], v))

@@ -18,14 +18,26 @@ from markupsafe import Markup
 from citycluster import languages
 from citycluster.data.sources import parse_mix
 from citycluster.publish import write_text_atomic
+from citycluster.report import article as article_text
+from citycluster.report.evidence import reference_ids
 from citycluster.report.i18n import SECTIONS, entries, language_name, text
 from citycluster.report.voice import Voice
+from citycluster.report.xref import (
+    REF_ID,
+    check_anchor,
+    derived_anchor,
+    linked,
+    table_anchor,
+    table_number,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES / "sections"),
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
 )
+#: Prose passes through this filter: its ids and "Figure 3" become links (escaped first).
+_ENV.filters["linked"] = linked
 
 def reading(row: dict[str, Any], v: Voice) -> str:
     """The reading warnings of a fitted model row, in the report's language."""
@@ -42,9 +54,16 @@ def render_template(name: str, **values: Any) -> str:
     return _ENV.get_template(name).render(**values)
 
 
+def numbered(name: str, caption: str, v: Voice) -> dict[str, str]:
+    """A numbered table's anchor, label (Table 2) and caption."""
+    return {"id": table_anchor(name), "label": v.t("table_ref", n=table_number(name)),
+            "text": caption}
+
+
 def section(id: str, title: str, paragraphs: Sequence[str],
-            table: dict[str, Any] | None = None, caption: str | None = None) -> str:
-    """One report section as HTML; every value is escaped."""
+            table: dict[str, Any] | None = None, caption: dict[str, str] | None = None) -> str:
+    """One report section as HTML; every value is escaped. A table comes with its numbered
+    caption (:func:`numbered`)."""
     return _ENV.get_template("summary.html.j2").render(
         id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
 
@@ -58,11 +77,17 @@ def _cell(text: str, sort: str | None = None, num: bool = False) -> dict[str, An
     return {"text": text, "sort": sort, "num": num}
 
 
+def _link(anchor: str, text: str) -> Markup:
+    return Markup('<a href="#{}">{}</a>').format(anchor, text)
+
+
 def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
                       figure_html: str) -> str:
     """The fact-check section: the verdicts' chart, how claims are judged, and every check in
     a table a reader can sort and filter offline, the inconsistent ones first: they are what
-    a reader of the article most needs, and a second list of them would repeat the table."""
+    a reader of the article most needs, and a second list of them would repeat the table.
+    Each row is an anchor (``#check-C006``); its claim links to the ledger, and each id in its
+    reason to the Sources."""
     rows = []
     order = {verdict: i for i, verdict in enumerate(SEVERITY)}
     for r in sorted(checks.sort("claim_id", "check").iter_rows(named=True),
@@ -70,12 +95,15 @@ def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
         ratio = r["ratio"]
         check = r["claim_id"] if r["check"] == "direct" else v.t(
             "check_of", claim=r["claim_id"], check=v.t(r["check"]))
-        rows.append({"group": r["verdict"], "cells": [
-            _cell(check, sort=f"{r['claim_id']}-{r['check'] != 'direct'}"),
-            _cell(v.name(r["entity_id"])), _cell(r["claimed"]), _cell(v.t(r["verdict"])),
+        derived = [(ref, derived_anchor(place, ref, r["check"]))
+                   for ref, place in reference_ids(r["reason_args"]) if not REF_ID.fullmatch(ref)]
+        rows.append({"group": r["verdict"], "id": check_anchor(r["claim_id"], r["check"]),
+                     "cells": [
+            _cell(linked(check), sort=f"{r['claim_id']}-{r['check'] != 'direct'}"),
+            _cell(v.name(r["entity_id"])), _cell(linked(r["claimed"])), _cell(v.t(r["verdict"])),
             _cell("" if ratio is None else v.num(ratio, 2),
                   "" if ratio is None else f"{ratio:012.4f}", True),
-            _cell(v.reason(r["reason_args"])),
+            _cell(linked(v.reason(r["reason_args"]), derived)),
             _cell(basis_text(r["source_mix"], r["weak_basis"], v)),
         ]})
     header = [v.t(k) for k in ("table_id", "table_entity", "table_claimed", "table_verdict",
@@ -83,34 +111,37 @@ def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
     return _ENV.get_template("factcheck.html.j2").render(
         title=v.t("factcheck_title"), paragraphs=paragraphs, figure=Markup(figure_html),
         header=header, rows=rows,
-        choices=[(code, v.t(code)) for code in VERDICTS], caption=v.t("fc_table"),
-        t=entries(v.lang, "text"))
+        choices=[(code, v.t(code)) for code in VERDICTS],
+        caption=numbered("factcheck", v.t("fc_table"), v), t=entries(v.lang, "text"))
 
 
 def ledger_section(claims: pl.DataFrame, checks: pl.DataFrame, v: Voice,
                    paragraphs: Sequence[str]) -> str:
     """The claims ledger: each figure as printed and normalised, with its verdict, in a table
-    a reader can sort and filter by verdict offline."""
+    a reader can sort and filter by verdict offline. Each row is the claim's anchor
+    (``#C006``), and its verdict links to the check."""
     verdict = dict(checks.filter(pl.col("check") == "direct")
                    .select("claim_id", "verdict").iter_rows())
     rows = []
     for r in claims.sort("claim_id").iter_rows(named=True):
-        rows.append({"group": verdict.get(r["claim_id"], ""), "cells": [
-            _cell(r["claim_id"]), _cell(r["paragraph"]), _cell(v.name(r["entity_id"])),
+        cid = r["claim_id"]
+        rows.append({"group": verdict.get(cid, ""), "id": cid, "cells": [
+            _cell(cid), _cell(r["paragraph"]), _cell(v.name(r["entity_id"])),
             _cell(v.label(r["metric"])), _cell(r["printed"]),
             _cell(v.quantity(r["value_base"], r["base_unit"]),
                   f"{r['value_base']:020.6f}" if r["value_base"] is not None else "", True),
             _cell(v.label(r["qualifier"])),
             _cell("" if r["year"] is None else str(r["year"])),
-            _cell(v.t(verdict[r["claim_id"]]) if r["claim_id"] in verdict else ""),
+            _cell(_link(check_anchor(cid, "direct"), v.t(verdict[cid]))
+                  if cid in verdict else ""),
         ]})
     header = [v.t(k) for k in ("table_id", "table_para", "table_entity", "table_metric",
                                "table_printed", "table_value", "table_qualifier",
                                "table_year", "table_verdict")]
     return _ENV.get_template("claims.html.j2").render(
         title=v.t("claims_title"), paragraphs=paragraphs, header=header, rows=rows,
-        choices=[(code, v.t(code)) for code in VERDICTS], caption=v.t("claims_table"),
-        t=entries(v.lang, "text"))
+        choices=[(code, v.t(code)) for code in VERDICTS],
+        caption=numbered("claims", v.t("claims_table"), v), t=entries(v.lang, "text"))
 
 
 def mix_text(mix: Sequence[tuple[str, int]], v: Voice) -> str:
@@ -127,12 +158,19 @@ def basis_text(source_mix: str | None, weak: bool | None, v: Voice) -> str:
     return v.t("basis_weak", basis=words) if weak else words
 
 
-def header(v: Voice, report_languages: Sequence[str]) -> str:
-    """Title, links to the other languages and the index, and the table of contents."""
-    toc = [(sid, v.t(f"{sid}_title")) for sid in SECTIONS]
+def header(v: Voice, report_languages: Sequence[str], article: dict[str, Any]) -> str:
+    """Title, the article checked, and links to the other languages, the index and how to
+    cite; the table of contents follows the answer (:func:`contents`)."""
     others = [(code, language_name(code)) for code in report_languages if code != v.lang]
     return _ENV.get_template("header.html.j2").render(
-        title=v.t("title"), lang=v.lang, others=others, toc=toc, t=entries(v.lang, "text"))
+        title=v.t("title"), lang=v.lang, others=others, t=entries(v.lang, "text"),
+        byline=article_text.byline(article, v))
+
+
+def contents(v: Voice) -> str:
+    """The table of contents, placed after the findings: a reader meets the answer first."""
+    toc = [(sid, v.t(f"{sid}_title")) for sid in SECTIONS]
+    return _ENV.get_template("toc.html.j2").render(toc=toc, t=entries(v.lang, "text"))
 
 
 def counts_of(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
@@ -177,9 +215,14 @@ def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
     def rel(paths: list[Path]) -> list[str]:
         return sorted(p.relative_to(reports).as_posix() for p in paths)
 
+    from citycluster.paths import repo_root
+    from citycluster.report.citation import load as load_citation
+
+    licence = load_citation(repo_root()).get("license", "")
     page = _ENV.get_template("index.html.j2").render(
         reports=[(f"report.{code}.html", language_name(code), text(code, "title"), code)
                  for code in report_languages],
+        terms=[(code, text(code, "terms", code_licence=licence)) for code in report_languages],
         executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
                   rel(list((reports / "executed").glob("*.ipynb")))],
         records=rel([p for p in (reports / "provenance.json", reports / "run.json")
@@ -223,8 +266,9 @@ def export_notebook_pages(pages: Sequence[tuple[Path, Path]]) -> None:
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)])
     for executed, out in pages:
         nb = nbformat.read(executed, as_version=4)
-        for i, cell in enumerate(nb.cells):  # papermill's injected cell has a random id
-            cell["id"] = f"cell-{i:02d}"
+        for cell in nb.cells:  # the notebook's own ids, which a report's figures link to
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell["id"] = "injected-parameters"  # papermill gives it a random one
         nb.metadata["title"] = executed.stem
         body, _ = exporter.from_notebook_node(nb)
         write_text_atomic(out, body)

@@ -21,7 +21,7 @@ from citycluster.errors import LookupFailed
 
 #: The report's sections, in reading order; each has a ``<id>_title`` entry in the catalogs.
 SECTIONS = ("findings", "claims", "data", "validation", "models", "cases", "factcheck",
-            "caveats")
+            "caveats", "sources", "cite")
 
 
 class MissingMessage(LookupFailed):

@@ -82,3 +82,15 @@ def _significant(x: float, digits: int) -> float:
     if x == 0:
         return 0.0
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def date(value: object, lang: str) -> str:
+    """A calendar date as the locale writes it in full (3 September 2025, 2025年9月3日); a bare
+    year stays a year."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    if isinstance(value, dt.date):
+        return format_date(value, "long", locale=babel_locale(lang))
+    return str(value)

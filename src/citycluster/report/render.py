@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 
 import altair as alt
+import polars as pl
+from markupsafe import Markup
 
 from citycluster.errors import EnvironmentProblem
 
@@ -61,22 +63,51 @@ def register_cjk_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> Path:
                        "(scripts/ensure_system_deps.sh does it when run as root).")
 
 
+def chart_data(spec: dict) -> pl.DataFrame:
+    """The rows a chart draws, as one table: each tabular dataset of the spec (Altair names
+    them ``data-<hash>``; a layer's inline values count too), stacked with a ``dataset`` column
+    naming where it is in the spec. A map's boundaries (TopoJSON text) are geometry, not rows,
+    and stay in the spec."""
+    sets: dict[str, list] = dict(spec.get("datasets", {}))
+
+    def inline(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and isinstance(data.get("values"), list):
+                sets[f"{path}/data"] = data["values"]
+            for key, value in node.items():
+                if key not in ("data", "datasets"):
+                    inline(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                inline(item, f"{path}/{i}")
+
+    inline(spec, "")
+    frames = [pl.DataFrame(rows, infer_schema_length=None).select(
+        pl.lit(name).alias("dataset"), pl.all())
+        for name, rows in sets.items() if isinstance(rows, list) and rows
+        and all(isinstance(r, dict) for r in rows)]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(
+        {"dataset": []}, schema={"dataset": pl.String})
+
+
 def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False) -> list[Path]:
-    """``stem.vl.json`` and ``stem.svg`` of a themed chart, atomically, and ``stem.png`` (2x)
-    when asked: rasterising is the slowest part of the figures step and the reports do not
-    use the PNGs."""
+    """``stem.vl.json``, ``stem.svg`` and ``stem.csv`` (the rows it draws, :func:`chart_data`)
+    of a themed chart, atomically, and ``stem.png`` (2x) when asked: rasterising is the slowest
+    part of the figures step and the reports do not use the PNGs."""
     import vl_convert as vlc
 
     from citycluster.publish import write_bytes_atomic, write_text_atomic
 
     spec = themed(chart).to_dict()
-    paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg"]
+    paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.csv"]
     write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
     svg = vlc.vegalite_to_svg(spec)
     write_text_atomic(paths[1], svg)
+    write_text_atomic(paths[2], chart_data(spec).write_csv())
     if png:
         paths.append(folder / f"{stem}.png")
-        write_bytes_atomic(paths[2], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
+        write_bytes_atomic(paths[3], vlc.svg_to_png(svg, scale=2))  # no second Vega evaluation
     return paths
 
 
@@ -163,12 +194,22 @@ def _embed(spec: dict, element_id: str, label: str) -> tuple[str, str]:
     return div, script
 
 
-def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str) -> str:
-    """One chart: a figure with a visible caption, then its vegaEmbed call."""
-    desc = description(chart) or caption
+def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str | Markup, *,
+               anchor: str | None = None, label: str = "",
+               links: tuple[tuple[str, str], ...] = ()) -> str:
+    """One chart: a figure (with ``anchor`` as its id) with a visible caption led by its
+    ``label`` (Figure 3), the ``links`` to its evidence under it, then its vegaEmbed call. A
+    caption given as Markup (with its ids linked) is already escaped."""
+    desc = description(chart) or (caption.striptags() if isinstance(caption, Markup) else caption)
     div, script = _embed(chart.to_dict(), element_id, desc)
-    return (f'<figure class="chart" role="group" aria-label="{html.escape(desc)}">{div}'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>{script}")
+    ident = f' id="{html.escape(anchor)}"' if anchor else ""
+    lead = f"<b>{html.escape(label)}</b> " if label else ""
+    evidence = "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+                       for href, text in links)
+    nav = f'<div class="cc-evidence">{evidence}</div>' if evidence else ""
+    text = str(caption) if isinstance(caption, Markup) else html.escape(caption)
+    return (f'<figure class="chart"{ident} role="group" aria-label="{html.escape(desc)}">{div}'
+            f"<figcaption>{lead}{text}</figcaption>{nav}</figure>{script}")
 
 
 class OfflineRenderer:

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
-from citycluster.report import charts, html, render
+from citycluster.report import exhibit, html
 from citycluster.report.voice import Voice
 
 Tables = dict[str, pl.DataFrame]
@@ -157,11 +157,7 @@ def glance(d: Tables, v: Voice) -> list[dict[str, str]]:
 
 
 def _figures(d: Tables, v: Voice, pairs: Sequence[tuple[str, str]]) -> str:
-    out = []
-    for name, caption in pairs:
-        chart = render.themed(charts.figure(name).build(d, v))
-        out.append(render.chart_html(chart, name, v.t(caption)))
-    return "".join(out)
+    return "".join(exhibit.figure(name, d, v, v.t(caption)) for name, caption in pairs)
 
 
 def key_table(models: pl.DataFrame, v: Voice) -> dict[str, Any]:
@@ -193,4 +189,4 @@ def section(d: Tables, v: Voice) -> str:
     return html.render_template(
         "results.html.j2", title=v.t("models_title"), intro=v.t("models_intro"),
         questions=questions, limits_lead=v.t("limits_lead"), table=key_table(d["models"], v),
-        caption=v.t("models_table"))
+        caption=html.numbered("models", v.t("models_table"), v))

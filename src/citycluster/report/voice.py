@@ -55,6 +55,9 @@ class Voice:
     def interval(self, low: float | None, high: float | None, digits: int = 3) -> str:
         return numbers.interval(low, high, self.lang, digits)
 
+    def date(self, value: object) -> str:
+        return numbers.date(value, self.lang)
+
     def quantity(self, value: float | None, base_unit: str, signed: bool = False) -> str:
         return numbers.quantity(value, base_unit, self.lang, signed)
 

@@ -1,0 +1,110 @@
+"""The Sources section: each planning document, each derived figure and each reference row the
+report rests on, with where it was seen (a link), the kind of source, its vintage and the
+figure as recorded, and links back to the checks and parts of the report that use it.
+
+Which rows are listed is :mod:`citycluster.report.evidence`'s business; this module only
+writes them in the reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import polars as pl
+
+from citycluster.report import article, evidence
+from citycluster.report.i18n import entries
+from citycluster.report.voice import Voice
+from citycluster.report.xref import figure_number
+
+
+def plan_anchor(cluster_id: str, year: int) -> str:
+    return f"doc-{cluster_id}-{year}"
+
+
+def link_text(url: str) -> str:
+    """What a link shows: the DOI of a DOI address, else the site, which is what a reader
+    weighs a copy by (an official site, a news agency, an aggregator)."""
+    parts = urlsplit(url)
+    if parts.netloc.endswith("doi.org"):
+        return "doi:" + parts.path.lstrip("/")
+    return parts.netloc.removeprefix("www.")
+
+
+def _use(use: evidence.Use, v: Voice) -> dict[str, str]:
+    """A link back to a check that uses an entry: ``C006``, or ``C006 · with estimates``."""
+    text = use.claim_id if use.check == "direct" else v.t(
+        "check_of", claim=use.claim_id, check=v.t(str(use.check)))
+    return {"href": f"#{use.anchor}", "text": str(text)}
+
+
+def _row_entry(r: dict[str, Any], uses: list[evidence.Use], v: Voice) -> dict[str, Any]:
+    url = r["source_url"]
+    return {
+        "id": r["ref_id"],
+        "what": v.t("src_row", name=v.name(r["entity_id"]), metric=v.label(r["metric"]),
+                    year=r["year"] if r["year"] is not None else v.t("src_undated"),
+                    printed=f"{r['value']} {r['unit']}"),
+        "publisher": r["source_publisher"], "document": r["source_document"],
+        "year": r["source_year"],
+        "url": url, "host": link_text(url) if url else None,
+        "missing": (v.t("src_recalled") if r["source_kind"] == "recalled"
+                    else v.t("src_no_url") if not url else None),
+        "kind": v.label(r["source_kind"]),
+        "vintage": v.label(r["vintage"]) if r["vintage"] else v.label("unlabelled"),
+        "uses": [_use(u, v) for u in uses if u.claim_id is not None],
+    }
+
+
+def _derived_entry(d: evidence.Derived, v: Voice, plans: dict[tuple[str, int], str]) -> dict:
+    name = v.name(d.entity_id) if d.entity_id else ""
+    if d.kind == "plan" and d.plan is not None:
+        doc = plans[(d.plan["planning_document"], d.plan["document_year"])]
+        what = v.t("src_plan_count", plan=d.plan["planning_document"])
+        return {"anchor": d.anchor, "ref": d.ref, "what": what, "rows": [doc],
+                "uses": [_use(u, v) for u in d.uses]}
+    return {"anchor": d.anchor, "ref": d.ref,
+            "what": v.t(f"src_{d.kind}", name=name, n=len(d.rows)),
+            "rows": d.rows, "uses": [_use(u, v) for u in d.uses]}
+
+
+def planning_documents(membership: pl.DataFrame) -> pl.DataFrame:
+    """Each plan that names a cluster's members, once."""
+    return (membership.unique(["cluster_id", "planning_document", "document_year"])
+            .sort("cluster_id", "document_year"))
+
+
+def section(tables: dict[str, pl.DataFrame], v: Voice, checked: dict[str, Any]) -> str:
+    """The Sources section as HTML: the article checked (where its title and author line are,
+    how it was dated), then the plans, derived figures and rows."""
+    from citycluster.report.html import render_template
+
+    ev = evidence.gather(tables)
+    docs = planning_documents(tables["membership"])
+    plans = {(r["planning_document"], r["document_year"]):
+             plan_anchor(r["cluster_id"], r["document_year"]) for r in docs.iter_rows(named=True)}
+    documents = [{
+        "anchor": plan_anchor(r["cluster_id"], r["document_year"]),
+        "cited": v.t("src_plan", issuer=r["document_issuer"], plan=r["planning_document"],
+                     year=r["document_year"], cluster=v.name(r["cluster_id"])),
+        "url": r["source_url"], "host": link_text(r["source_url"]) if r["source_url"] else None,
+        "kind": v.label(r["source_kind"])} for r in docs.iter_rows(named=True)]
+    rows = [_row_entry(r, ev.rows[r["ref_id"]], v)
+            for r in evidence.rows_of(ev, tables["reference"]).iter_rows(named=True)]
+    # rows behind a verdict link back to its checks; the rest, behind the models and the
+    # cluster totals only, are listed under a heading that links to those once
+    checked_rows = [r for r in rows if r["uses"]]
+    other_rows = [r for r in rows if not r["uses"]]
+    derived = [_derived_entry(d, v, plans) for d in
+               sorted(ev.derived.values(), key=lambda d: d.anchor)]
+    n_checks = len({u.anchor for uses in ev.rows.values() for u in uses if u.claim_id})
+    return render_template(
+        "sources.html.j2", title=v.t("sources_title"),
+        intro=v.t("sources_intro", n_rows=len(rows), n_derived=len(derived),
+                  n_plans=len(documents), n_checks=n_checks),
+        documents=documents, derived=derived, rows=checked_rows, other_rows=other_rows,
+        others_title=v.t("sources_other_rows", models=v.t("models_title"),
+                         figure=v.t("figure_ref", n=figure_number("cluster_map"))),
+        t=entries(v.lang, "text"),
+        about=article.about(checked, v))
