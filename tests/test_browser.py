@@ -450,7 +450,7 @@ def test_each_claim_check_and_source_can_be_pointed_at(open_page, chain_repo: Pa
                                                        lang: str) -> None:
     import polars as pl
 
-    from citycluster.report.evidence import reference_ids
+    from citycluster.report.evidence import derived_ids, reference_ids
     from citycluster.report.xref import REF_ID, check_anchor
 
     processed = chain_repo / "data" / "processed"
@@ -473,6 +473,18 @@ def test_each_claim_check_and_source_can_be_pointed_at(open_page, chain_repo: Pa
     url = dict(reference.select("ref_id", "source_url").iter_rows())
     for ref, web, _ in entries:
         assert web == (1 if url[ref] else 0), ref
+    # each check's evidence leads there and back: its reason links each row and derived
+    # figure it names, and each of those entries links back to the check
+    links = visit.page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('[id]')].filter(e => e.querySelector('a[href^="#"]'))
+        .map(e => [e.id, [...e.querySelectorAll('a[href^="#"]')].map(a => a.hash.slice(1))]))""")
+    for r in checks.iter_rows(named=True):
+        anchor = check_anchor(r["claim_id"], r["check"])
+        named = [ref for ref, _ in reference_ids(r["reason_args"]) if REF_ID.fullmatch(ref)]
+        named += [a for _, a in derived_ids(r)]
+        for target in named:
+            assert target in links[anchor], (anchor, target)
+            assert anchor in links[target], (target, anchor)
     # the article is named, as printed
     from citycluster.report import article
 
@@ -484,7 +496,9 @@ def test_each_claim_check_and_source_can_be_pointed_at(open_page, chain_repo: Pa
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_figures_are_numbered_and_lead_to_their_data(open_page, chain_repo: Path,
                                                      lang: str) -> None:
-    from citycluster.report import i18n
+    import polars as pl
+
+    from citycluster.report import i18n, render
 
     reports = chain_repo / "reports"
     visit = open_page(reports / f"report.{lang}.html", javascript=False)
@@ -498,12 +512,13 @@ def test_figures_are_numbered_and_lead_to_their_data(open_page, chain_repo: Path
         stem = f"figures/{fig.name}.{lang}"
         assert links[:3] == [f"{stem}.csv", f"{stem}.vl.json", f"{stem}.svg"], anchor
         assert links[3].startswith(f"executed/05_figures.{lang}.html#"), anchor
-        # the CSV holds every row of every dataset the spec draws
+        # the CSV holds every row of every dataset the spec draws, and nothing else
         spec = json.loads((reports / f"{stem}.vl.json").read_text(encoding="utf-8"))
-        drawn = sum(len(rows) for rows in spec.get("datasets", {}).values()
-                    if isinstance(rows, list))
-        lines = (reports / f"{stem}.csv").read_text(encoding="utf-8").splitlines()
-        assert len(lines) - 1 >= drawn > 0, anchor
+        drawn = render.chart_data(spec)
+        written = pl.read_csv(reports / f"{stem}.csv", infer_schema_length=None)
+        assert written.height == drawn.height > 0, anchor
+        assert sorted(written.columns) == sorted(drawn.columns), anchor
+        assert written["dataset"].to_list() == drawn["dataset"].to_list(), anchor
     tables = visit.page.evaluate(
         "[...document.querySelectorAll('caption b')].map(b => b.textContent)")
     assert tables == [i18n.text(lang, "table_ref", n=n) for n in range(1, len(tables) + 1)]
@@ -533,3 +548,12 @@ def test_the_answer_comes_first(open_page, chain_repo: Path, lang: str) -> None:
     else:
         assert len(text.split()) <= 120, text
     assert "57%" in text and "45%" in text
+    # and the figure sets the article's two shares beside the member cities' ranges
+    import polars as pl
+
+    headline = pl.read_csv(chain_repo / "reports" / "figures" / f"headline.{lang}.csv")
+    article_rows = headline.filter(pl.col("order") == 0)
+    assert article_rows["claim"].to_list() == ["C006", "C007"]
+    assert article_rows["low"][0] <= 0.45 <= article_rows["high"][0]
+    assert article_rows["low"][1] == article_rows["high"][1] == 0.57
+    assert headline["order"].n_unique() == 4

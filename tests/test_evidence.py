@@ -42,12 +42,26 @@ def test_citation_metadata_agree_with_the_package_and_the_article() -> None:
 
 
 def test_a_citation_names_the_commit_it_was_built_from() -> None:
+    from citycluster.report.voice import Voice
+
     cff = yaml.safe_load((ROOT / citation.FILE).read_text(encoding="utf-8"))
-    record = {"commit": "0123456789abcdef0123+dirty.abc", "commit_date": "2026-12-07"}
+    record = {"commit": "0123456789abcdef0123+dirty.abc", "commit_date": "2026-11-30",
+              "built_at": "2026-12-07 10:00:00 UTC"}
     entry = citation.bibtex(cff, record)
     assert entry.startswith("@software{citycluster_0123456,")
-    assert "0123456789ab+dirty.abc" in entry and "date = {2026-12-07}" in entry
+    assert "0123456789ab+dirty.abc" in entry and "date = {2026-11-30}" in entry
     assert entry.count("{") == entry.count("}")
+    names = pl.DataFrame({"entity_id": ["cn"], "lang": ["en"], "name": ["China"]})
+    styles = citation.styles(cff, record, Voice.of("en", names))
+    # APA: a group author ends with a period before the year; the version and commit follow
+    # the title; GB/T 7714: [CP/OL], the version's date, then the date the report was built
+    assert styles["apa"].startswith("The citycluster developers. (2026). citycluster:")
+    assert "(Version 0.1.0, commit 0123456789ab+dirty.abc) [Computer software]." in styles["apa"]
+    assert styles["gbt"].endswith("[CP/OL]. (2026-11-30)[2026-12-07].")
+    two = {**cff, "authors": [{"family-names": "Li", "given-names": "Ming"},
+                              {"family-names": "Wang", "given-names": "Fang"}]}
+    assert citation.authors(two) == "Li, Ming, & Wang, Fang"
+    assert citation.authors(two, "bibtex") == "Li, Ming and Wang, Fang"
 
 
 REASON = json.dumps([
@@ -72,7 +86,8 @@ def test_a_reasons_evidence_ids_are_found_with_their_place() -> None:
 
 def test_a_derived_figure_leads_to_the_rows_it_is_built_from() -> None:
     totals = pl.DataFrame({"entity_id": ["cn_big5"], "pop_rows": ["CITY001, PROV002, NAT001"],
-                           "gdp_rows": ["CITY002, NAT002"],
+                           "gdp_rows": ["CITY002, NAT002"], "est_pop_rows": ["CITY001, NAT001"],
+                           "est_gdp_rows": ["CITY002, NAT002"],
                            "estimated_ids_population": ["cn_city_1"],
                            "estimated_ids_gdp": [""]})
     estimates = pl.DataFrame({"entity_id": ["cn_city_1"], "metric": ["population"],
@@ -85,18 +100,27 @@ def test_a_derived_figure_leads_to_the_rows_it_is_built_from() -> None:
     assert (member.kind, member.rows) == ("member_sum", ["CITY001", "PROV002", "NAT001"])
     with_est = evidence.derive("china_cities_2023.csv/NAT001", "cn_big5", "pop_share",
                                "with_estimates", tables)
-    assert with_est.rows[-3:] == ["BASE001", "PROV010", "PROV011"]
+    assert with_est.rows == ["CITY001", "NAT001", "BASE001", "PROV010", "PROV011"]
     assert with_est.anchor != member.anchor  # the same text, a different sum
     assert evidence.derive("FOR033−FOR032", "gb", "change", "direct", tables).rows == [
         "FOR033", "FOR032"]
-    plan = evidence.derive("某规划 (2016)", None, "member_count", "member_count", tables)
+    plan = evidence.derive("某规划 (2016)", "cn_yrd", "member_count", "member_count", tables)
     assert plan.kind == "plan" and plan.plan is not None
+    # two plans of one year for two clusters get two entries (the check's place names them)
+    check = {"claim_id": "C011", "check": "member_count", "entity_id": "cn_yrd",
+             "reason_args": json.dumps([{"code": "x", "args": {"ref": {
+                 "type": "ref", "ids": ["某规划 (2016)"], "label": {"kind": "plan_cities"}}}}])}
+    other = {**check, "entity_id": "cn_cy"}
+    assert evidence.derived_ids(check)[0][1] != evidence.derived_ids(other)[0][1]
+    share = evidence.derive("sum of PROV002, PROV004/NAT001", "cn_big5", "pop_share", "direct",
+                            tables)
+    assert (share.kind, share.rows) == ("share", ["PROV002", "PROV004", "NAT001"])
 
 
 def test_prose_ids_and_numbered_references_become_links() -> None:
     figure = xref.figure_number("cluster_map")
     text = (f"<b>C006</b> rests on sum of PROV002, PROV004/NAT001 and FOR049; "
-            f"see Figure {figure} and 图{figure}, Table 5.")
+            f"see Figure {figure} and 图{figure}, Table 5; C007的上限.")
     out = str(xref.linked(text, [("sum of PROV002, PROV004/NAT001", "d-x")]))
     assert "&lt;b&gt;" in out  # escaped first
     assert '<a href="#C006">C006</a>' in out and '<a href="#FOR049">FOR049</a>' in out
@@ -104,6 +128,7 @@ def test_prose_ids_and_numbered_references_become_links() -> None:
     assert 'href="#PROV002"' not in out  # inside the derived id, not linked twice
     assert out.count('href="#fig-cluster_map"') == 2
     assert '<a href="#tab-factcheck">Table 5</a>' in out
+    assert '<a href="#C007">C007</a>的' in out  # Chinese runs on without a space
 
 
 def test_a_charts_data_is_every_row_it_draws() -> None:

@@ -259,3 +259,41 @@ def test_each_model_fitted_on_30_or_more_has_its_figure(chain_repo: Path) -> Non
         html = body(chain_repo, lang)
         for model in large:
             assert f'vegaEmbed("#{drawn[model]}"' in html, (lang, model)
+
+
+def test_a_cluster_total_names_the_rows_it_rests_on(chain_repo: Path) -> None:
+    """The rows a cluster's bounds rest on are reference rows of the metric and year, about
+    its members, their provinces or those provinces' other cities, with the national total
+    last; every member whose province part is a plain sum of its members has its row there.
+    The Sources link these rows."""
+    import polars as pl
+
+    from citycluster.ingest.shares import city_plan_members
+
+    processed = chain_repo / "data" / "processed"
+    totals = pl.read_parquet(processed / "cluster_totals.parquet")
+    reference = pl.read_parquet(processed / "reference.parquet").filter(
+        pl.col("year") == 2023, pl.col("metric").is_in(["population", "gdp"]))
+    coordinates = pl.read_parquet(processed / "coordinates.parquet")
+    members = city_plan_members(pl.read_parquet(processed / "membership.parquet")).filter(
+        pl.col("member_level") != "sar")
+    province_of = dict(coordinates.select("entity_id", "province_zh").iter_rows())
+    zh_of = dict(reference.filter(pl.col("entity_type") == "province")
+                 .select("entity_id", "entity_zh").iter_rows())
+    entity_of = dict(reference.select("ref_id", "entity_id").iter_rows())
+    metric_of = dict(reference.select("ref_id", "metric").iter_rows())
+    for r in totals.iter_rows(named=True):
+        group = members if r["entity_id"] == "cn_big5" else members.filter(
+            pl.col("cluster_id") == r["entity_id"])
+        ids = set(group["member_entity_id"])
+        provinces = {province_of.get(m) or zh_of.get(m) for m in ids}
+        for metric, column in (("population", "pop_rows"), ("gdp", "gdp_rows")):
+            rows = r[column].split(", ")
+            assert rows[-1].startswith("NAT") and metric_of[rows[-1]] == metric
+            for row in rows[:-1]:
+                entity = entity_of[row]
+                assert metric_of[row] == metric, (r["entity_id"], row)
+                assert entity in ids or province_of.get(entity) in provinces \
+                    or zh_of.get(entity) in provinces, (r["entity_id"], row, entity)
+        if r["pop_share_low"] == r["pop_share_high"]:  # every member known: all are summed
+            assert r["members_known_population"] == r["members"]

@@ -173,6 +173,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             est = {c: _estimated(estimates, metric, c) for c in ("value_base", "low", "high")}
             with_est = {c: [0.0, 0.0] for c in est}
             added, n_est, named = 0.0, 0, []
+            used_est: list[str] = []  # whose observed figures the estimated sum rests on
             for province, ms in by_province.items():
                 whole = ms == [province]  # a whole province or municipality, keyed by its id
                 province_total = (figures[metric].get(province) if whole
@@ -182,12 +183,15 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
                 low, high, known = low + lo, high + hi, known + k
                 used += [province_ids.get(i, i) for i in ids]
                 filled = [m for m in ms if m not in figures[metric] and m in est["value_base"]]
+                est_ids = ids
                 for c, values in est.items():
-                    elo, ehi = (lo, hi) if lo == hi or not filled else _province_parts(
-                        ms, province, {**figures[metric], **{m: values[m] for m in filled}},
-                        cities_in, province_total)[:2]
+                    elo, ehi, _, est_ids = (lo, hi, k, ids) if lo == hi or not filled else \
+                        _province_parts(ms, province,
+                                        {**figures[metric], **{m: values[m] for m in filled}},
+                                        cities_in, province_total)
                     with_est[c][0] += elo
                     with_est[c][1] += ehi
+                used_est += [province_ids.get(i, i) for i in est_ids]
                 if lo != hi and filled:
                     added += sum(est["value_base"][m] for m in filled)
                     n_est += len(filled)
@@ -195,8 +199,10 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             row[f"lower_{metric}"], row[f"upper_{metric}"] = low, high
             row[f"known_{metric}"] = known
             row[f"kinds_{metric}"] = source_mix(kind_of.get(f"{i}|{metric}") for i in used)
-            row[f"rows_{metric}"] = ", ".join(dict.fromkeys(
-                [*(row_of[metric][i] for i in used if i in row_of[metric]), nat[metric][1]]))
+            for key, ids_used in ((f"rows_{metric}", used), (f"est_rows_{metric}", used_est)):
+                row[key] = ", ".join(dict.fromkeys(
+                    [*(row_of[metric][i] for i in ids_used if i in row_of[metric]),
+                     nat[metric][1]]))
             point = with_est["value_base"]
             share = {"population": "pop_share", "gdp": "gdp_share"}[metric]
             national = nat[metric][0]
@@ -227,6 +233,7 @@ def city_cluster_shares(reference: pl.DataFrame, membership: pl.DataFrame,
             "pop_source": f"china_cities_2023.csv/{nat['population'][1]}",
             "gdp_source": f"china_cities_2023.csv/{nat['gdp'][1]}",
             "pop_rows": row["rows_population"], "gdp_rows": row["rows_gdp"],
+            "est_pop_rows": row["est_rows_population"], "est_gdp_rows": row["est_rows_gdp"],
             **{k: row[k] for k in EST_COLUMNS},
             **sars_beside(reference, sorted(set(
                 sars["member_entity_id"] if cid == "cn_big5"

@@ -6,6 +6,7 @@ unknown, never filled in.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,19 @@ def _with_data(sentence: str, article: dict[str, Any]) -> Markup:
 
 
 def unknown(article: dict[str, Any], voice: Any) -> str:
-    """The locators the text does not give, in words."""
-    return voice.t("name_sep").join(voice.t(f"article_{k}") for k in LOCATORS
-                                    if not article.get(k))
+    """The locators the text does not give, in words, as the language lists alternatives
+    (outlet, publication date, or address; 刊发媒体、发布日期或网址)."""
+    from babel.lists import format_list
+
+    from citycluster.report.i18n import babel_locale
+
+    missing = [voice.t(f"article_{k}") for k in LOCATORS if not article.get(k)]
+    return format_list(missing, style="or", locale=babel_locale(voice.lang)) if missing else ""
+
+
+def written_after(article: dict[str, Any]) -> dt.date:
+    """The earliest the article can have been written: the latest dated event it refers to."""
+    return max(e["date"] for e in article["dating"] if isinstance(e["date"], dt.date))
 
 
 def byline(article: dict[str, Any], voice: Any) -> Markup:
@@ -48,7 +59,7 @@ def byline(article: dict[str, Any], voice: Any) -> Markup:
         for k in LOCATORS if article.get(k))
     missing = unknown(article, voice)
     sentence = voice.t("article_byline", title=_TITLE, author=_AUTHOR,
-                       date=voice.date(article["written_after"]), known=known,
+                       date=voice.date(written_after(article)), known=known,
                        unknown=voice.t("article_unknown", what=missing) if missing else "")
     return _with_data(sentence, article)
 
@@ -58,9 +69,9 @@ def dating(article: dict[str, Any], voice: Any) -> str:
     ``written_after`` date."""
     items = [voice.t(f"article_event_{e['event']}", date=voice.date(e["date"]),
                      paragraph=e["paragraph"],
-                     ref=f" [{e['ref_id']}]" if e.get("ref_id") else "")
+                     ref=voice.t("ref_ids", ids=e["ref_id"]) if e.get("ref_id") else "")
              for e in sorted(article["dating"], key=lambda e: str(e["date"]), reverse=True)]
-    return voice.t("article_dated", date=voice.date(article["written_after"]),
+    return voice.t("article_dated", date=voice.date(written_after(article)),
                    events=voice.t("list_sep").join(items))
 
 

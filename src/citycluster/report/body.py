@@ -160,10 +160,11 @@ def caveats_section(tables: Tables, v: Voice) -> str:
         v.t("caveat_recalled", n=recalled), v.t("caveat_trends")])
 
 
-def sources_section(tables: Tables, v: Voice, checked: dict[str, Any]) -> str:
-    """The article, and every reference row, derived figure and plan the verdicts, models and
-    totals rest on."""
-    return sources.section(dict(tables), v, checked)
+def sources_section(tables: Tables, v: Voice, checked: dict[str, Any],
+                    cff: dict[str, Any]) -> str:
+    """The article, the literature, and every reference row, derived figure and plan the
+    verdicts, models and totals rest on."""
+    return sources.section(dict(tables), v, checked, cff)
 
 
 def contents(tables: Tables, v: Voice) -> str:
@@ -183,7 +184,8 @@ def cite_section(cff: dict[str, Any], record: dict[str, Any], v: Voice) -> str:
         "cite.html.j2", t=entries(v.lang, "text"),
         intro=v.t("cite_intro", commit=citation.version(cff, record)["commit"]),
         styles=citation.styles(cff, record, v),
-        terms=v.t("terms", code_licence=cff.get("license", "")),
+        terms=v.t("terms", code_licence=cff.get("license", ""),
+                  content_licence=citation.CONTENT_LICENCE),
         downloads=[(path, path) for path in DOWNLOADS])
 
 
@@ -201,5 +203,5 @@ def sections(tables: Tables, v: Voice, tol: Tolerances, report_languages: list[s
     return [html.header(v, report_languages, article) + render.vega_bundle_html(),
             *(part(tables, v) for part in BODY),
             factcheck_section(tables, v, tol), caveats_section(tables, v),
-            sources_section(tables, v, article), cite_section(cff, record, v),
+            sources_section(tables, v, article, cff), cite_section(cff, record, v),
             html.footer(record, v, html.counts_of(tables["reference"], "vintage"))]

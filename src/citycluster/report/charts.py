@@ -266,6 +266,9 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
             n=data.height, counts=count_text))
 
 
+#: The article's headline figure: the five clusters' population and GDP shares (the findings
+#: open with their verdicts, and the headline chart draws them).
+HEADLINE = ("C006", "C007")
 #: The headline's rows, in the order the chart stacks them: the article's figure, then what
 #: the member cities give (observed, then with estimates), then the member provinces whole.
 HEADLINE_SERIES = ("hl_article", "hl_observed", "hl_estimates", "hl_provinces")
@@ -278,8 +281,8 @@ def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
     each, a point where it is one figure."""
     t = v.chart()
     claimed = {r["metric"]: r for r in checks.filter(
-        pl.col("check") == "direct", pl.col("metric").is_in(["pop_share", "gdp_share"]),
-        pl.col("entity_id") == "cn_big5").iter_rows(named=True)}
+        pl.col("check") == "direct", pl.col("claim_id").is_in(list(HEADLINE))).iter_rows(
+            named=True)}
     big5 = totals.filter(pl.col("entity_id") == "cn_big5")
     whole = shares.filter(pl.col("entity_id") == "cn_big5", pl.col("origin") == "reference")
     rows = []

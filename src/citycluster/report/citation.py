@@ -14,17 +14,23 @@ from typing import Any
 import yaml
 
 FILE = "CITATION.cff"
+#: The licence of the report's text and figures and of the tables the chain computes (the
+#: code's is CITATION.cff's ``license``); third-party figures keep their publishers' terms.
+CONTENT_LICENCE = "CC BY 4.0"
 
 
 def load(root: Path) -> dict[str, Any]:
     return dict(yaml.safe_load((root / FILE).read_text(encoding="utf-8")))
 
 
-def authors(cff: dict[str, Any]) -> str:
-    """The authors as a citation writes them (an entity by its name)."""
+def authors(cff: dict[str, Any], joiner: str = "apa") -> str:
+    """The authors as a style writes them: APA joins the last with "&", BibTeX all with
+    "and"; an entity is written by its name."""
     names = [a.get("name") or f"{a['family-names']}, {a.get('given-names', '')}".strip(", ")
              for a in cff["authors"]]
-    return "; ".join(names)
+    if joiner == "bibtex":
+        return " and ".join(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
 
 
 def version(cff: dict[str, Any], record: dict[str, Any]) -> dict[str, str]:
@@ -33,15 +39,15 @@ def version(cff: dict[str, Any], record: dict[str, Any]) -> dict[str, str]:
     commit = str(record.get("commit", "unknown"))
     head, _, dirty = commit.partition("+")
     short = head[:12] + ("+" + dirty if dirty else "")
-    return {"release": str(cff["version"]), "commit": short,
-            "date": str(record.get("commit_date") or cff.get("date-released", "")),
-            "year": str(record.get("commit_date") or cff.get("date-released", ""))[:4]}
+    date = str(record.get("commit_date") or cff.get("date-released", ""))
+    return {"release": str(cff["version"]), "commit": short, "date": date, "year": date[:4],
+            "accessed": str(record.get("built_at", ""))[:10] or date}
 
 
 def bibtex(cff: dict[str, Any], record: dict[str, Any]) -> str:
     """A BibTeX ``@software`` entry (biblatex's type; BibTeX styles read it as ``@misc``)."""
     ver = version(cff, record)
-    fields = {"author": "{" + authors(cff) + "}", "title": "{" + cff["title"] + "}",
+    fields = {"author": "{" + authors(cff, "bibtex") + "}", "title": "{" + cff["title"] + "}",
               "year": ver["year"], "version": f"{ver['release']} ({ver['commit']})",
               "date": ver["date"], "license": cff.get("license", "")}
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)

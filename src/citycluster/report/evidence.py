@@ -46,7 +46,7 @@ class Derived:
     anchor: str
     ref: str
     entity_id: str | None
-    kind: str  # sum, difference, member_sum, member_sum_estimated, plan
+    kind: str  # sum, share, difference, member_sum, member_sum_estimated, plan
     rows: list[str]
     plan: dict[str, Any] | None = None
     uses: list[Use] = field(default_factory=list)
@@ -63,14 +63,6 @@ class Evidence:
         uses = self.rows.setdefault(ref_id, [])
         if all(u.anchor != use.anchor for u in uses):
             uses.append(use)
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """(id text, anchor) of every derived figure, for :func:`~.xref.linked`."""
-        return [(d.ref, d.anchor) for d in self.derived.values()]
-
-    def pairs_of(self, entity_id: str | None) -> list[tuple[str, str]]:
-        """The derived figures of one place (a check's reason names only its own)."""
-        return [(d.ref, d.anchor) for d in self.derived.values() if d.entity_id == entity_id]
 
 
 def reference_ids(reason_args: str) -> Iterator[tuple[str, str | None]]:
@@ -92,19 +84,23 @@ def reference_ids(reason_args: str) -> Iterator[tuple[str, str | None]]:
     yield from walk(json.loads(reason_args))
 
 
-def _member_rows(ref: str, entity_id: str | None, metric: str,
-                 totals: pl.DataFrame, estimates: pl.DataFrame | None,
-                 check: str) -> list[str]:
-    """The rows a cluster's member-city sum rests on, and for the check on observed plus
-    estimated figures, the rows the estimates start from."""
-    column = "pop_rows" if metric == "pop_share" else "gdp_rows"
+def _member_rows(entity_id: str | None, metric: str, totals: pl.DataFrame,
+                 estimates: pl.DataFrame | None, check: str) -> list[str]:
+    """The rows a cluster's member-city figure rests on (``cluster_totals.pop_rows``); for the
+    check on observed plus estimated figures, the observed rows that sum uses and then the
+    rows each estimate starts from (its base figure and its province's figures)."""
+    target = "population" if metric == "pop_share" else "gdp"
+    short = "pop" if metric == "pop_share" else "gdp"
+    column = f"est_{short}_rows" if check == "with_estimates" else f"{short}_rows"
     row = totals.filter(pl.col("entity_id") == entity_id)
-    rows = [r for r in (row[column][0] if row.height else "").split(", ") if r]
-    if check == "with_estimates" and estimates is not None and row.height:
-        target = "population" if metric == "pop_share" else "gdp"
+    if not row.height:
+        return []
+    rows = [r for r in (row[column][0] or "").split(", ") if r]
+    if check == "with_estimates" and estimates is not None:
         named = [e for e in (row[f"estimated_ids_{target}"][0] or "").split(", ") if e]
         for r in estimates.filter(pl.col("entity_id").is_in(named),
-                                  pl.col("metric") == target).iter_rows(named=True):
+                                  pl.col("metric") == target).sort("entity_id").iter_rows(
+                                      named=True):
             rows += REF_ID.findall(f"{r['base_ref'] or ''} {r['ratio_refs'] or ''}")
     return list(dict.fromkeys(rows))
 
@@ -118,6 +114,14 @@ def _plan(ref: str, membership: pl.DataFrame) -> dict[str, Any] | None:
     return found.row(0, named=True) if found.height else None
 
 
+def derived_ids(check: dict[str, Any]) -> list[tuple[str, str]]:
+    """The derived ids a check's reason names, each with its entry's anchor: the one place
+    both the fact-check table and the Sources take them from. A reference labelled with no
+    place (a plan's city count) is the check's own place."""
+    return [(ref, derived_anchor(place or check["entity_id"], ref, check["check"]))
+            for ref, place in reference_ids(check["reason_args"]) if not REF_ID.fullmatch(ref)]
+
+
 def derive(ref: str, entity_id: str | None, metric: str, check: str,
            tables: dict[str, pl.DataFrame]) -> Derived:
     """What a derived id is made of."""
@@ -125,25 +129,29 @@ def derive(ref: str, entity_id: str | None, metric: str, check: str,
     if MEMBER_SUM.match(ref):
         kind = "member_sum_estimated" if check == "with_estimates" else "member_sum"
         return Derived(anchor, ref, entity_id, kind,
-                       _member_rows(ref, entity_id, metric, tables["cluster_totals"],
+                       _member_rows(entity_id, metric, tables["cluster_totals"],
                                     tables.get("estimates"), check))
     plan = _plan(ref, tables["membership"])
     if plan is not None:
         return Derived(anchor, ref, entity_id, "plan", [], plan)
-    kind = "difference" if "−" in ref else "sum"
-    return Derived(anchor, ref, entity_id, kind, list(dict.fromkeys(REF_ID.findall(ref))))
+    rows = list(dict.fromkeys(REF_ID.findall(ref)))
+    kind = ("difference" if "−" in ref else "share" if "/" in ref else "sum")
+    return Derived(anchor, ref, entity_id, kind, rows)
 
 
-def gather(tables: dict[str, pl.DataFrame]) -> Evidence:
-    """Every reference row a verdict, a model or a cluster total uses, with its uses."""
+def gather(tables: dict[str, pl.DataFrame],
+           article: dict[str, Any] | None = None) -> Evidence:
+    """Every reference row a verdict, a model, a cluster total or the article's dating uses,
+    with its uses."""
     ev = Evidence()
     for r in tables["factcheck"].sort("claim_id", "check").iter_rows(named=True):
         use = Use(check_anchor(r["claim_id"], r["check"]), r["claim_id"], r["check"])
+        derived = dict(derived_ids(r))
         for ref, entity_id in reference_ids(r["reason_args"]):
-            if REF_ID.fullmatch(ref):
+            if ref not in derived:
                 ev.use_row(ref, use)
                 continue
-            d = derive(ref, entity_id, r["metric"], r["check"], tables)
+            d = derive(ref, entity_id or r["entity_id"], r["metric"], r["check"], tables)
             d = ev.derived.setdefault(d.anchor, d)
             if all(u.anchor != use.anchor for u in d.uses):
                 d.uses.append(use)
@@ -159,8 +167,12 @@ def gather(tables: dict[str, pl.DataFrame]) -> Evidence:
             ev.use_row(ref, Use("q-scaling", part="scaling"))
     clusters = Use(figure_anchor("cluster_map"), part="map")
     for r in tables["cluster_totals"].sort("entity_id").iter_rows(named=True):
-        for ref in REF_ID.findall(f"{r['pop_rows']} {r['gdp_rows']} {r['sar_source'] or ''}"):
+        for ref in REF_ID.findall(" ".join(str(r[c] or "") for c in (
+                "pop_rows", "gdp_rows", "est_pop_rows", "est_gdp_rows", "sar_source"))):
             ev.use_row(ref, clusters)
+    for event in (article or {}).get("dating", []):
+        if event.get("ref_id"):
+            ev.use_row(event["ref_id"], Use("article", part="article"))
     return ev
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 from citycluster.report import exhibit, results
+from citycluster.report.charts import HEADLINE
 from citycluster.report.voice import Voice
 from citycluster.report.xref import figure_number
-
-#: The article's headline figure: the five clusters' population and GDP shares.
-HEADLINE = ("C006", "C007")
 
 
 def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,

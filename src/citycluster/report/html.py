@@ -7,6 +7,7 @@ Every string that comes from data passes through Jinja2's autoescaping.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,11 @@ from citycluster import languages
 from citycluster.data.sources import parse_mix
 from citycluster.publish import write_text_atomic
 from citycluster.report import article as article_text
-from citycluster.report.evidence import reference_ids
-from citycluster.report.i18n import SECTIONS, entries, language_name, text
+from citycluster.report.evidence import derived_ids
+from citycluster.report.i18n import SECTIONS, entries, language_name, text, typeset_variants
 from citycluster.report.voice import Voice
 from citycluster.report.xref import (
-    REF_ID,
     check_anchor,
-    derived_anchor,
     linked,
     table_anchor,
     table_number,
@@ -95,8 +94,9 @@ def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
         ratio = r["ratio"]
         check = r["claim_id"] if r["check"] == "direct" else v.t(
             "check_of", claim=r["claim_id"], check=v.t(r["check"]))
-        derived = [(ref, derived_anchor(place, ref, r["check"]))
-                   for ref, place in reference_ids(r["reason_args"]) if not REF_ID.fullmatch(ref)]
+        # the reason is typeset (zh: "（2016）"), so each derived id is looked for as set too
+        derived = [(text, anchor) for ref, anchor in derived_ids(r)
+                   for text in typeset_variants(ref, v.lang)]
         rows.append({"group": r["verdict"], "id": check_anchor(r["claim_id"], r["check"]),
                      "cells": [
             _cell(linked(check), sort=f"{r['claim_id']}-{r['check'] != 'direct'}"),
@@ -216,13 +216,16 @@ def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
         return sorted(p.relative_to(reports).as_posix() for p in paths)
 
     from citycluster.paths import repo_root
+    from citycluster.report.citation import CONTENT_LICENCE
     from citycluster.report.citation import load as load_citation
 
     licence = load_citation(repo_root()).get("license", "")
     page = _ENV.get_template("index.html.j2").render(
         reports=[(f"report.{code}.html", language_name(code), text(code, "title"), code)
                  for code in report_languages],
-        terms=[(code, text(code, "terms", code_licence=licence)) for code in report_languages],
+        terms=[(code, text(code, "terms_title"), text(code, "terms", code_licence=licence,
+                                                      content_licence=CONTENT_LICENCE))
+               for code in report_languages],
         executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
                   rel(list((reports / "executed").glob("*.ipynb")))],
         records=rel([p for p in (reports / "provenance.json", reports / "run.json")
@@ -253,6 +256,18 @@ def table(df: pl.DataFrame, header: Sequence[str],
     return {"header": list(header), "rows": rows}
 
 
+#: A link in a report that is relative to the report's folder (not a fragment, an absolute
+#: path, an address or a climb out already).
+_RELATIVE = re.compile(r'(href|src)="(?![#/]|[a-zA-Z][a-zA-Z0-9+.-]*:|\.\./)')
+
+
+def beside_reports(page: str) -> str:
+    """A page rendered in ``reports/executed/`` whose outputs carry links written for
+    ``reports/`` (the report notebook's figures and tables): each relative link climbs one
+    folder, so it leads where it does in the report."""
+    return _RELATIVE.sub(r'\1="../', page)
+
+
 def export_notebook_pages(pages: Sequence[tuple[Path, Path]]) -> None:
     """Each executed notebook as a page a reader can open (``(executed, out)`` pairs): code and
     outputs, loading nothing from the network (the same offline template as the reports, with
@@ -271,7 +286,7 @@ def export_notebook_pages(pages: Sequence[tuple[Path, Path]]) -> None:
                 cell["id"] = "injected-parameters"  # papermill gives it a random one
         nb.metadata["title"] = executed.stem
         body, _ = exporter.from_notebook_node(nb)
-        write_text_atomic(out, body)
+        write_text_atomic(out, beside_reports(body))
 
 
 def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:

@@ -102,6 +102,14 @@ def _script(lang: str) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
+def typeset_variants(token: str, lang: str) -> tuple[str, ...]:
+    """The ways ``token`` (an id from the data) can read once a sentence around it is typeset:
+    as it is, and with the language's marks in place of the ASCII ones, as Chinese text
+    around it would set them (``规划 (2016)`` in ``…〔规划 （2016）〕``)."""
+    marks: dict[str, str] = languages.catalog(lang)["meta"].get("typography") or {}
+    return tuple(dict.fromkeys((token, "".join(marks.get(c, c) for c in token))))
+
+
 def typeset(lang: str, sentence: str) -> str:
     """The sentence with the language's punctuation where it touches the language's script.
 

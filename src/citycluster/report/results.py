@@ -73,7 +73,8 @@ def scaling_answer(d: Tables, row: Row, v: Voice) -> list[str]:
         out.append(v.t("scaling_published_cities", pub=v.num(pub["published"], 2),
                        plow=v.num(pub["published_low"], 2),
                        phigh=v.num(pub["published_high"], 2), pyear=pub["published_year"],
-                       kind=v.label(pub["published_source_kind"])))
+                       kind=v.label(pub["published_source_kind"]),
+                       refs=v.t("ref_ids", ids=pub["published_refs"])))
     return out
 
 

@@ -45,7 +45,7 @@ def _row_entry(r: dict[str, Any], uses: list[evidence.Use], v: Voice) -> dict[st
         "id": r["ref_id"],
         "what": v.t("src_row", name=v.name(r["entity_id"]), metric=v.label(r["metric"]),
                     year=r["year"] if r["year"] is not None else v.t("src_undated"),
-                    printed=f"{r['value']} {r['unit']}"),
+                    printed=v.t("printed", value=r["value"], unit=r["unit"])),
         "publisher": r["source_publisher"], "document": r["source_document"],
         "year": r["source_year"],
         "url": url, "host": link_text(url) if url else None,
@@ -57,16 +57,37 @@ def _row_entry(r: dict[str, Any], uses: list[evidence.Use], v: Voice) -> dict[st
     }
 
 
-def _derived_entry(d: evidence.Derived, v: Voice, plans: dict[tuple[str, int], str]) -> dict:
+def _derived_entry(d: evidence.Derived, v: Voice,
+                   plans: dict[tuple[str, int], str]) -> dict[str, Any]:
+    """A derived figure, with links to what it is built from: its rows, or its plan."""
     name = v.name(d.entity_id) if d.entity_id else ""
+    uses = [_use(u, v) for u in d.uses]
     if d.kind == "plan" and d.plan is not None:
-        doc = plans[(d.plan["planning_document"], d.plan["document_year"])]
-        what = v.t("src_plan_count", plan=d.plan["planning_document"])
-        return {"anchor": d.anchor, "ref": d.ref, "what": what, "rows": [doc],
-                "uses": [_use(u, v) for u in d.uses]}
-    return {"anchor": d.anchor, "ref": d.ref,
+        plan, year = d.plan["planning_document"], d.plan["document_year"]
+        return {"anchor": d.anchor, "ref": d.ref, "uses": uses,
+                "what": v.t("src_plan_count", plan=plan),
+                "links": [(f"#{plans[(plan, year)]}", f"{plan} ({year})")]}
+    return {"anchor": d.anchor, "ref": d.ref, "uses": uses,
             "what": v.t(f"src_{d.kind}", name=name, n=len(d.rows)),
-            "rows": d.rows, "uses": [_use(u, v) for u in d.uses]}
+            "links": [(f"#{row}", row) for row in d.rows]}
+
+
+def literature(cff: dict[str, Any], v: Voice) -> list[dict[str, str]]:
+    """The published work the report compares with, cited in full from ``CITATION.cff``'s
+    references (the article checked is cited in the header instead)."""
+    out = []
+    for ref in cff.get("references", []):
+        if not ref.get("doi"):
+            continue
+        names = [f"{a['family-names']}, {a.get('given-names', '')}".strip(", ")
+                 for a in ref["authors"]]
+        pages = f"{ref['start']}–{ref['end']}" if ref.get("start") else ""
+        out.append({"cited": v.t("src_article", authors=v.t("name_sep").join(names),
+                                 year=ref["year"], title=ref["title"], journal=ref["journal"],
+                                 volume=ref.get("volume", ""), issue=ref.get("issue", ""),
+                                 pages=pages),
+                    "url": f"https://doi.org/{ref['doi']}", "host": f"doi:{ref['doi']}"})
+    return out
 
 
 def planning_documents(membership: pl.DataFrame) -> pl.DataFrame:
@@ -75,12 +96,13 @@ def planning_documents(membership: pl.DataFrame) -> pl.DataFrame:
             .sort("cluster_id", "document_year"))
 
 
-def section(tables: dict[str, pl.DataFrame], v: Voice, checked: dict[str, Any]) -> str:
+def section(tables: dict[str, pl.DataFrame], v: Voice, checked: dict[str, Any],
+            cff: dict[str, Any]) -> str:
     """The Sources section as HTML: the article checked (where its title and author line are,
     how it was dated), then the plans, derived figures and rows."""
     from citycluster.report.html import render_template
 
-    ev = evidence.gather(tables)
+    ev = evidence.gather(tables, checked)
     docs = planning_documents(tables["membership"])
     plans = {(r["planning_document"], r["document_year"]):
              plan_anchor(r["cluster_id"], r["document_year"]) for r in docs.iter_rows(named=True)}
@@ -106,5 +128,6 @@ def section(tables: dict[str, pl.DataFrame], v: Voice, checked: dict[str, Any]) 
         documents=documents, derived=derived, rows=checked_rows, other_rows=other_rows,
         others_title=v.t("sources_other_rows", models=v.t("models_title"),
                          figure=v.t("figure_ref", n=figure_number("cluster_map"))),
+        literature=literature(cff, v),
         t=entries(v.lang, "text"),
         about=article.about(checked, v))
