@@ -102,10 +102,6 @@ def models_section(tables: Tables, v: Voice) -> str:
     return results.section(dict(tables), v)
 
 
-def _figures(tables: Tables, v: Voice, pairs: list[tuple[str, str]]) -> str:
-    return "".join(exhibit.figure(name, tables, v, v.t(caption)) for name, caption in pairs)
-
-
 def trend_sentences(models: pl.DataFrame, v: Voice) -> list[str]:
     """Each growth case's compound rate between its two dated figures, with the bound its
     printed wording allows."""
@@ -132,7 +128,7 @@ def cases_section(tables: Tables, v: Voice) -> str:
         inner=v.quantity(change.get("gb_london_inner"), "persons", signed=True),
         outer=v.quantity(change.get("gb_london_outer"), "persons", signed=True)),
         *trend_sentences(tables["models"], v)])
-    return text + _figures(tables, v, [("london_shift", "figure_london"),
+    return text + exhibit.figures(tables, v, [("london_shift", "figure_london"),
                                        ("growth_cases", "figure_growth")])
 
 

@@ -8,7 +8,7 @@ the executed notebook cell that built it, as links relative to the report (the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -34,3 +34,9 @@ def figure(name: str, tables: Mapping[str, pl.DataFrame], v: Voice, caption: str
     return render.chart_html(chart, name, linked(caption), anchor=figure_anchor(name),
                              label=v.t("figure_ref", n=figure_number(name)),
                              links=evidence_links(name, v))
+
+
+def figures(tables: Mapping[str, pl.DataFrame], v: Voice,
+            pairs: Sequence[tuple[str, str]]) -> str:
+    """Several figures, each a (name, caption key) pair, in order."""
+    return "".join(figure(name, tables, v, v.t(caption)) for name, caption in pairs)

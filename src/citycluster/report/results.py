@@ -8,7 +8,7 @@ stated once, here; the opening summary only says which way each answer goes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,10 +157,6 @@ def glance(d: Tables, v: Voice) -> list[dict[str, str]]:
             for q in QUESTIONS if q.model in rows]
 
 
-def _figures(d: Tables, v: Voice, pairs: Sequence[tuple[str, str]]) -> str:
-    return "".join(exhibit.figure(name, d, v, v.t(caption)) for name, caption in pairs)
-
-
 def key_table(models: pl.DataFrame, v: Voice) -> dict[str, Any]:
     """The key estimate of every fitted model, with its intervals and reading warnings."""
     def f3(x: float) -> str:
@@ -184,7 +180,7 @@ def section(d: Tables, v: Voice) -> str:
     questions = [{
         "id": f"q-{q.id}", "title": v.t(f"q_{q.id}"),
         "answer": q.answer(d, rows[q.model], v),
-        "figures": Markup(_figures(d, v, q.figures)),
+        "figures": Markup(exhibit.figures(d, v, q.figures)),
         "limits": v.t("sentence_sep").join(q.limits(d, rows[q.model], v))}
         for q in QUESTIONS if q.model in rows]
     return html.render_template(
