@@ -450,8 +450,9 @@ def test_each_claim_check_and_source_can_be_pointed_at(open_page, chain_repo: Pa
                                                        lang: str) -> None:
     import polars as pl
 
+    from citycluster.data.sources import REF_ID
     from citycluster.report.evidence import derived_ids, reference_ids
-    from citycluster.report.xref import REF_ID, check_anchor
+    from citycluster.report.xref import check_anchor
 
     processed = chain_repo / "data" / "processed"
     claims = pl.read_parquet(processed / "claims.parquet")

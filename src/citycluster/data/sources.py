@@ -6,8 +6,14 @@ with the derived figure (``aggregator 68, news 7``) so a verdict built on it can
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
+
+#: A reference row's id as it appears in a derived figure's text (``sum of PROV002, ...``) or
+#: in prose: the raw contract's ref_id pattern, bounded by anything but a Latin letter or digit,
+#: since Chinese text runs on without spaces (FOR049的).
+REF_ID = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,5}\d{3,}(?![0-9])")
 
 
 def source_mix(kinds: Iterable[str | None]) -> str:

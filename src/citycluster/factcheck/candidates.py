@@ -4,16 +4,13 @@ reference statistics and from member cities."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
 import polars as pl
 
-from citycluster.data.sources import parse_mix
+from citycluster.data.sources import REF_ID, parse_mix
 from citycluster.factcheck.verdicts import Candidate
-
-REF_ID = re.compile(r"\b[A-Z]{2,5}\d{3}\b")
 
 
 def source_text(row: dict[str, Any]) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.report.xref import REF_ID, check_anchor, derived_anchor, figure_anchor
+from citycluster.data.sources import REF_ID
+from citycluster.report.xref import check_anchor, derived_anchor, figure_anchor
 
 #: A cluster summed from its member cities over a national total: ``<table>.csv/<ref_id>``.
 MEMBER_SUM = re.compile(r"^[\w.]+\.csv/([A-Z]{2,5}\d{3,})$")
@@ -30,13 +31,13 @@ PLAN = re.compile(r"^(.+) \((\d{4})\)$")
 
 @dataclass
 class Use:
-    """Something in the report that rests on an entry: a check (its anchor and claim id, and
-    which check) or a part of the report (``models``, the map)."""
+    """Something in the report that rests on an entry, by its anchor: a check (with its claim
+    id and which check, so the entry can link back to it) or a part of the report (the models,
+    the map, the article's date)."""
 
     anchor: str
     claim_id: str | None = None
     check: str | None = None
-    part: str | None = None
 
 
 @dataclass
@@ -157,22 +158,22 @@ def gather(tables: dict[str, pl.DataFrame],
                 d.uses.append(use)
             for row in d.rows:
                 ev.use_row(row, use)
-    models = Use("models", part="models")
+    models = Use("models")
     for r in tables["shares"].filter(pl.col("origin") == "reference").sort("entity_id") \
             .iter_rows(named=True):
         for ref in REF_ID.findall(f"{r['pop_source'] or ''} {r['gdp_source'] or ''}"):
             ev.use_row(ref, models)
     for refs in tables["model_comparison"]["published_refs"].drop_nulls():
         for ref in REF_ID.findall(refs):
-            ev.use_row(ref, Use("q-scaling", part="scaling"))
-    clusters = Use(figure_anchor("cluster_map"), part="map")
+            ev.use_row(ref, Use("q-scaling"))
+    clusters = Use(figure_anchor("cluster_map"))
     for r in tables["cluster_totals"].sort("entity_id").iter_rows(named=True):
         for ref in REF_ID.findall(" ".join(str(r[c] or "") for c in (
                 "pop_rows", "gdp_rows", "est_pop_rows", "est_gdp_rows", "sar_source"))):
             ev.use_row(ref, clusters)
     for event in (article or {}).get("dating", []):
         if event.get("ref_id"):
-            ev.use_row(event["ref_id"], Use("article", part="article"))
+            ev.use_row(event["ref_id"], Use("article"))
     return ev
 
 

@@ -18,13 +18,11 @@ from functools import cache
 from markupsafe import Markup, escape
 
 from citycluster import languages
+from citycluster.data.sources import REF_ID
 from citycluster.report import charts
 
 #: The report's numbered tables, in the order it shows them.
 TABLES = ("claims", "data", "validation", "models", "factcheck")
-#: A reference row's id, as the raw contract's ref_id pattern allows it; bounded by anything
-#: but a Latin letter or digit, since Chinese text runs on without spaces (C006的).
-REF_ID = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,5}\d{3,}(?![0-9])")
 #: A claim's id (claims.csv's claim_id pattern).
 CLAIM_ID = re.compile(r"(?<![A-Za-z0-9])C\d{3,}(?![0-9])")
 
