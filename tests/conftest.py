@@ -16,16 +16,12 @@ from typing import Any
 
 import pytest
 
+from citycluster.report.paper import CHROMIUM, CHROMIUM_FLAGS, missing_browser
+
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The browser the browser tests drive: Debian's chromium unless CITYCLUSTER_CHROMIUM names
-#: another build (a hosted runner's Chrome, or Playwright's own download).
-CHROMIUM = Path(os.environ.get("CITYCLUSTER_CHROMIUM") or "/usr/bin/chromium")
 #: Where a browser is required (CI), a missing one fails the browser tests instead of skipping.
 REQUIRE_BROWSER = os.environ.get("CITYCLUSTER_REQUIRE_BROWSER") == "1"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 
 
 #: A traceback ipykernel 7.4 itself may print while a kernel shuts down: its control thread
@@ -269,9 +265,8 @@ def browser() -> Iterator[object]:
     Playwright's sync API keeps an event loop running in this thread until the session ends:
     a later test on the same worker that drives asyncio itself does so in a thread of its own
     (as tests/test_chain.py's kernel test does)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        why = (f"no chromium at {CHROMIUM}: run `make system-deps` as root, or "
-               "`sudo apt-get install chromium fonts-noto-cjk`, or set CITYCLUSTER_CHROMIUM")
+    why = missing_browser()
+    if why:
         if REQUIRE_BROWSER:
             pytest.fail(why + " (CITYCLUSTER_REQUIRE_BROWSER=1)")
         pytest.skip(why)

@@ -74,8 +74,9 @@ def test_independent_steps_form_waves_from_the_declared_flows() -> None:
     grouped = [[f"{s.name}{'.' + lang if lang else ''}" for s, lang in wave]
                for wave in waves(plan)]
     assert grouped == [["01_ingest"], ["02_validate"], ["03_model", "04_factcheck"],
-                       ["05_figures.zh", "05_figures.en", "06_report.zh", "06_report.en"]]
+                       ["05_figures.zh", "05_figures.en"], ["06_report.zh", "06_report.en"]]
     assert not catalog.independent("04_factcheck", "05_figures")  # 05 reads factcheck
+    assert not catalog.independent("05_figures", "06_report")  # 06 inlines 05's SVGs
 
 
 def test_each_language_of_the_figures_step_removes_only_its_own_stale_files(

@@ -57,8 +57,9 @@ def test_report_is_self_contained_and_small(chain_repo: Path, lang: str) -> None
     path = chain_repo / "reports" / f"report.{lang}.html"
     html = path.read_text(encoding="utf-8")
     assert path.stat().st_size <= MAX_REPORT_BYTES
-    assert html.count("<script>(function(){") == 1  # one inlined Vega bundle, not one per chart
-    assert html.count("vegaEmbed(\"#") == len(charts.FIGURES)
+    # every chart is its SVG, inlined: no charting library, nothing drawn by script
+    assert html.count('<div class="cc-chart"') == len(charts.FIGURES)
+    assert "vegaEmbed" not in html and "vega@" not in html
     assert not re.search(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
                          html, re.I)
     assert not re.search(r"url\(\s*[\"']?(?:https?:)?//", html)  # no remote fonts or images
@@ -88,6 +89,21 @@ def test_figures_are_exported_per_language_and_png_only_when_asked(chain_repo: P
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (folder / "share_scatter.zh.svg").read_text(encoding="utf-8")
     assert "GDP比重与人口比重" in svg and "Noto Sans CJK SC" in svg
+
+
+def test_every_figure_reads_on_a_phone(chain_repo: Path) -> None:
+    """Each exported chart is drawn no wider than render.MAX_WIDTH with no text under
+    render.TEXT_PX: scaled into a phone's 360 px column, its smallest text stays at 9 px or
+    more, so no chart needs to scroll sideways or be zoomed."""
+    from citycluster.report import render
+
+    for path in sorted((chain_repo / "reports" / "figures").glob("*.svg")):
+        image = path.read_text(encoding="utf-8")
+        width = float(re.search(r'<svg[^>]*\swidth="([\d.]+)"', image).group(1))
+        sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)px"', image)]
+        assert width <= render.MAX_WIDTH, (path.name, width)
+        assert sizes and min(sizes) >= render.TEXT_PX, (path.name, min(sizes))
+        assert min(sizes) * 360 / max(width, 360) >= 9, path.name
 
 
 def test_factcheck_csv_gives_every_claim_a_verdict(chain_repo: Path) -> None:
@@ -258,7 +274,7 @@ def test_each_model_fitted_on_30_or_more_has_its_figure(chain_repo: Path) -> Non
     for lang in ("en", "zh"):
         html = body(chain_repo, lang)
         for model in large:
-            assert f'vegaEmbed("#{drawn[model]}"' in html, (lang, model)
+            assert f'<div class="cc-chart" id="{drawn[model]}">' in html, (lang, model)
 
 
 def test_a_cluster_total_names_the_rows_it_rests_on(chain_repo: Path) -> None:

@@ -73,6 +73,7 @@ DATASETS: dict[str, Dataset] = {
     "missing_figures_csv": Dataset("reports_dir", "missing_figures.csv"),
     "figures": Dataset("reports_dir", "figures"),
     "report": Dataset("reports_dir", "report.{lang}.html"),
+    "report_pdf": Dataset("reports_dir", "report.{lang}.pdf"),
 }
 
 #: Each step's reads and writes, by dataset name: the one declaration of the chain's data flow.
@@ -89,12 +90,14 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                     "model_comparison", "claims", "reference", "factcheck", "links",
                     "paragraphs", "place_names", "membership", "coordinates", "cluster_totals"),
                    ("figures",)),
-    # the footer shows the raw files' hashes, so they are read too
+    # the footer shows the raw files' hashes, so they are read too; the figures are the
+    # charts the figures step exported, which the report inlines
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_influence", "model_tests", "factcheck", "model_comparison",
                    "paragraphs", "cluster_totals", "estimates", "article",
-                   "validation_summary", "place_names", "membership", "coordinates", "raw"),
-                  ("report",)),
+                   "validation_summary", "place_names", "membership", "coordinates", "raw",
+                   "figures"),
+                  ("report", "report_pdf")),
 }
 
 #: Datasets that name a folder a step fills: what the cache hashes of it (None: nothing, as

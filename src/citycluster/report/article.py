@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from markupsafe import Markup, escape
 
+from citycluster.report.i18n import language_tag
+
 #: What a reader would look for to find the article, in the order the report names them.
 LOCATORS = ("outlet", "published", "url")
 #: Stand-ins for the title and author line while a sentence is typeset: they are data, shown
@@ -28,7 +30,7 @@ def load(path: Path) -> dict[str, Any]:
 def _with_data(sentence: str, article: dict[str, Any]) -> Markup:
     """A catalog sentence with the article's title and author line set in as data (not to be
     translated, in the article's language)."""
-    lang = {"zh": "zh-Hans"}.get(article["language"], article["language"])
+    lang = language_tag(article["language"])
     title = Markup('<cite translate="no" lang="{}">{}</cite>').format(lang, article["title"])
     author = Markup('<span translate="no" lang="{}">{}</span>').format(
         lang, article["author_line"])

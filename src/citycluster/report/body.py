@@ -20,7 +20,6 @@ from citycluster.report import (
     exhibit,
     findings,
     html,
-    render,
     results,
     sources,
 )
@@ -196,7 +195,7 @@ def sections(tables: Tables, v: Voice, tol: Tolerances, report_languages: list[s
              record: dict[str, Any], article: dict[str, Any],
              cff: dict[str, Any]) -> list[str]:
     """The whole report as HTML fragments, in order: what the notebook displays cell by cell."""
-    return [html.header(v, report_languages, article) + render.vega_bundle_html(),
+    return [html.header(v, report_languages, article, cff, record),
             *(part(tables, v) for part in BODY),
             factcheck_section(tables, v, tol), caveats_section(tables, v),
             sources_section(tables, v, article, cff), cite_section(cff, record, v),

@@ -23,12 +23,15 @@ from citycluster.errors import LookupFailed
 from citycluster.report import chinamap, citycharts
 from citycluster.report.i18n import phrase
 from citycluster.report.labels import placed
+from citycluster.report.render import TEXT_PX, wrapped_labels
 from citycluster.report.voice import Voice
 
 ORIGIN_COLORS = {"article": "#d95f02", "reference": "#1b9e77"}
 #: Chinese cases of specialised growth: the entity and the claim metric whose dated figures the
 #: article gives. Reference figures join a case only where the fact-check links declare them the
 #: same quantity; a broader industry (a bound) is a different quantity and is left out.
+#: The plot area of the scatter of places (inside the axes), within render.MAX_WIDTH.
+SCATTER = (360, 300)
 GROWTH_CASES = (("cn_zhangye", "output"), ("cn_hebi", "supporting_rate"),
                 ("cn_ningxiang", "output"), ("cn_kunshan", "output"))
 
@@ -71,7 +74,8 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
         x=alt.X("x:Q"), y=alt.Y("low:Q"), y2="high:Q")
     line = alt.Chart(fit).mark_line(color="#555").encode(x="x:Q", y="fit:Q")
     points = alt.Chart(data).mark_circle(size=80, opacity=0.9).encode(
-        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
+        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+                                  legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("origin:N", title=t["origin"]),
                  alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".1%"),
@@ -81,11 +85,11 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
     once = data.sort("origin", descending=True).unique("entity", keep="first",
                                                         maintain_order=True)
     named = placed(once, "pop_share", "gdp_share", "entity", "gdp_share",
-                   x_domain=[0, top], y_domain=[0, top], width=560, height=420)
-    labels = alt.Chart(named).mark_text(align="left", dx=7, fontSize=11, color="#333").encode(
-        x=x, y=y, text="entity:N")
+                   x_domain=[0, top], y_domain=[0, top], width=SCATTER[0],
+                   height=SCATTER[1], font_px=TEXT_PX, sides=("right", "left"))
+    labels = citycharts.name_layers(named.rename({"entity": "city"}), x, y)
     return (band + line + parity + points + labels).properties(
-        title=t["share_title"], width=560, height=420,
+        title=t["share_title"], width=SCATTER[0], height=SCATTER[1],
         description=t["share_desc"].format(n=data.height))
 
 
@@ -97,7 +101,7 @@ def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
         pl.format(t["place_origin"], v.name_of("entity_id"), _origin_label(v)).alias("entity"),
         _origin_label(v).alias("origin"), "premium", "pop_share", "gdp_share")
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("entity:N", sort="-x", title=None),
+        y=alt.Y("entity:N", sort="-x", title=None, axis=alt.Axis(labelExpr=wrapped_labels())),
         x=alt.X("premium:Q", title=t["premium"]),
         color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
                         legend=alt.Legend(orient="top")),
@@ -109,8 +113,8 @@ def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
         strokeDash=[4, 4], color="#333").encode(x="premium:Q")
     desc = t["premium_desc"].format(n=data.height, low=f"{_number(data['premium'].min()):.2f}",
                                     high=f"{_number(data['premium'].max()):.2f}")
-    return (bars + one).properties(title=t["premium_title"], width=480,
-                                   height=alt.Step(22), description=desc)
+    return (bars + one).properties(title=t["premium_title"], width=200,
+                                   height=alt.Step(30), description=desc)
 
 
 def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
@@ -143,16 +147,17 @@ def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
         v.name_of("entity_id").alias("area"), (pl.col("change") / divisor).alias("change"),
         _origin_label(v).alias("origin"), "source")
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("area:N", title=None, sort="x"),
+        y=alt.Y("area:N", title=None, sort="x", axis=alt.Axis(labelExpr=wrapped_labels())),
         x=alt.X("change:Q", title=change, axis=alt.Axis(format=",~r")),
         yOffset="origin:N",
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+                        legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("area:N", title=t["area"]),
                  alt.Tooltip("change:Q", title=change, format=",.2~f"),
                  alt.Tooltip("origin:N", title=t["origin"]), "source:N"])
     zero = alt.Chart(alt.Data(values=[{"change": 0}])).mark_rule(color="#333").encode(
         x="change:Q")
-    return (bars + zero).properties(title=t["london_title"], width=520, height=alt.Step(26),
+    return (bars + zero).properties(title=t["london_title"], width=220, height=alt.Step(22),
                                     description=t["london_desc"].format(n=data["area"].n_unique()))
 
 
@@ -203,9 +208,10 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
             {m: v.label(m) for m in data["measure"].unique()})).alias("measure"))
     cases = v.t("list_sep").join(data["case"].unique(maintain_order=True).to_list())
     base = alt.Chart().encode(
-        x=alt.X("year:O", title=t["year"]),
+        x=alt.X("year:O", title=t["year"], axis=alt.Axis(labelAngle=0)),
         y=alt.Y("display:Q", title=t["value"], scale=alt.Scale(zero=True)),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v)))
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+                        legend=alt.Legend(orient="top")))
     line = base.transform_filter(alt.datum.origin == t["article"]).mark_line()
     points = base.mark_point(size=80, filled=True).encode(
         tooltip=[alt.Tooltip("case:N", title=t["case"]), alt.Tooltip("year:O", title=t["year"]),
@@ -213,7 +219,7 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
                  alt.Tooltip("display:Q", title=t["value"], format=",.4~g"),
                  alt.Tooltip("measure:N", title=t["ref_metric"]), "source:N"])
     return alt.layer(line, points, data=data.to_pandas()).properties(
-        width=220, height=170).facet(
+        width=160, height=140).facet(
         facet=alt.Facet("case:N", title=None, sort=None), columns=2).resolve_scale(
         x="independent", y="independent").properties(title=t["growth_title"],
                                     description=t["growth_desc"].format(cases=cases))
@@ -250,13 +256,13 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
         counts = (data.group_by(field, "verdict", "order").len().rename({"len": "checks"})
                   .sort(field, "order"))  # group_by's order varies from run to run
         return alt.Chart(counts, title=alt.Title(t[field], fontSize=13)).mark_bar().encode(
-            y=alt.Y(f"{field}:N", title=None, sort=sort, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(f"{field}:N", title=None, sort=sort, axis=alt.Axis(labelExpr=wrapped_labels())),
             x=alt.X("sum(checks):Q", title=t["checks"]), color=color,
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip(f"{field}:N", title=t[field]),
                      alt.Tooltip("verdict:N", title=t["verdict"]),
                      alt.Tooltip("checks:Q", title=t["checks"])]
-        ).properties(width=420, height=alt.Step(20))
+        ).properties(width=200, height=alt.Step(20))
 
     counts = dict(data.group_by("verdict").len().iter_rows())
     count_text = v.t("list_sep").join(t["verdict_count"].format(n=counts[k], verdict=k)
@@ -305,7 +311,7 @@ def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
                          "high": high, "range": shown, "claim": c["claim_id"]})
     data = pl.DataFrame(rows)
     order = [t[k] for k in HEADLINE_SERIES]
-    y = alt.Y("series:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    y = alt.Y("series:N", title=None, sort=order, axis=alt.Axis(labelExpr=wrapped_labels(18)))
     color = alt.Color("series:N", sort=order, legend=None, scale=alt.Scale(
         domain=order, range=["#d95f02", "#1b9e77", "#66a61e", "#7570b3"]))
     tooltip = [alt.Tooltip("series:N", title=t["hl_series"]),
@@ -317,12 +323,12 @@ def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
         x2="high:Q", color=color, tooltip=tooltip)
     ends = [alt.Chart().mark_tick(thickness=2, size=16).encode(
         y=y, x=f"{end}:Q", color=color, tooltip=tooltip) for end in ("low", "high")]
-    label = alt.Chart().mark_text(align="left", dx=8, fontSize=11, color="#333").encode(
+    label = alt.Chart().mark_text(align="left", dx=8, fontSize=TEXT_PX, color="#333").encode(
         y=y, x="high:Q", text="range:N")
     header = alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
                         labelFontWeight="bold", labelFontSize=13, labelOrient="top")
     return (alt.layer(bar, *ends, label, data=data)
-            .properties(width=260, height=alt.Step(26))
+            .properties(width=170, height=alt.Step(30))
             .facet(row=alt.Row("measure:N", title=None, header=header,
                                sort=[t["pop_share"], t["gdp_share"]]))
             .properties(title=t["headline_title"],

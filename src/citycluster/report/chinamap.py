@@ -100,7 +100,7 @@ def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.
     outline = layer("provinces").mark_geoshape(filled=False, stroke="#9a9a9a", strokeWidth=0.5)
     dashes = layer("dashline").mark_geoshape(filled=False, stroke="#555555", strokeWidth=1)
     return alt.layer(base, *shaded, outline, dashes, projection=PROJECTION).properties(
-        title=t["map_title"], width=520, height=500, datasets={"china": topology_text()},
+        title=t["map_title"], width=440, height=420, datasets={"china": topology_text()},
         description=t["map_desc"].format(n=data.height, clusters=len(order)))
 
 

@@ -21,13 +21,14 @@ import polars as pl
 from citycluster.analysis.samples import build_sample
 from citycluster.report.chinamap import CLUSTER_COLORS
 from citycluster.report.labels import placed
+from citycluster.report.render import TEXT_PX
 from citycluster.report.voice import Voice
 
 Tables = dict[str, pl.DataFrame]
 NO_CLUSTER_COLOR = "#9e9e9e"
 #: The points of a figure not coloured by cluster (the provinces).
 PLACE_COLOR = "#4c78a8"
-WIDTH, HEIGHT = 560, 400
+WIDTH, HEIGHT = 360, 320
 #: How many of the largest and of the most influential cities a figure names.
 N_LARGEST, N_INFLUENTIAL = 6, 3
 
@@ -79,7 +80,7 @@ def labelled(points: pl.DataFrame, x: str, y: str, size: str, *, x_domain: list[
         (pl.col("city").is_in(influential.implode()).cast(pl.Float64) * 10
          + pl.col(size) / pl.col(size).max()).alias("_priority"))
     return placed(chosen, x, y, "city", "_priority", x_domain=x_domain, y_domain=y_domain,
-                  width=WIDTH, height=HEIGHT, log=log, font_px=11, dx=6,
+                  width=WIDTH, height=HEIGHT, log=log, font_px=TEXT_PX, dx=6,
                   sides=("right", "left"), avoid=list(points.select(x, y).iter_rows()))
 
 
@@ -88,7 +89,7 @@ def name_layers(names: pl.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
     return alt.LayerChart(layer=[
         alt.Chart(names.filter(pl.col("side") == side)).mark_text(
             align="right" if side == "left" else "left", baseline="middle",
-            dx=6 if side == "right" else -6, fontSize=11, color="#222").encode(
+            dx=6 if side == "right" else -6, fontSize=TEXT_PX, color="#222").encode(
             x=x, y=y, text="city:N")
         for side in ("right", "left")])
 
@@ -102,7 +103,7 @@ def _cluster_color(points: pl.DataFrame, v: Voice) -> alt.Color:
     colors = [CLUSTER_COLORS[c] for c in ids] + [NO_CLUSTER_COLOR] * len(outside)
     return alt.Color("cluster_name:N", title=t["map_cluster"],
                      scale=alt.Scale(domain=domain, range=colors),
-                     legend=alt.Legend(orient="bottom", columns=2, labelLimit=360))
+                     legend=alt.Legend(orient="bottom", columns=1, labelLimit=360))
 
 
 def _tooltip(v: Voice, *values: alt.Tooltip, cluster: bool = True) -> list[alt.Tooltip]:
@@ -280,7 +281,7 @@ def city_linkage(d: Tables, v: Voice, model: str = "linkage_distance_cities",
         strokeDash=[4, 4], color="#888").encode(y=alt.Y("rel:Q", scale=ys))
     color = _cluster_color(points, v) if proxy.by_cluster else alt.Color(
         "centre:N", title=centre_title, scale=alt.Scale(scheme="tableau10"),
-        legend=alt.Legend(orient="bottom", columns=4, labelLimit=200))
+        legend=alt.Legend(orient="bottom", columns=3, labelLimit=110))
     dots = alt.Chart(data).mark_circle(size=60, opacity=0.85).encode(
         x=x, y=y, color=color, tooltip=_tooltip(
             v, alt.Tooltip("centre:N", title=centre_title),

@@ -21,7 +21,14 @@ from citycluster.data.sources import parse_mix
 from citycluster.publish import write_text_atomic
 from citycluster.report import article as article_text
 from citycluster.report.evidence import derived_ids
-from citycluster.report.i18n import SECTIONS, entries, language_name, text, typeset_variants
+from citycluster.report.i18n import (
+    SECTIONS,
+    entries,
+    language_name,
+    language_tag,
+    text,
+    typeset_variants,
+)
 from citycluster.report.voice import Voice
 from citycluster.report.xref import (
     check_anchor,
@@ -158,13 +165,20 @@ def basis_text(source_mix: str | None, weak: bool | None, v: Voice) -> str:
     return v.t("basis_weak", basis=words) if weak else words
 
 
-def header(v: Voice, report_languages: Sequence[str], article: dict[str, Any]) -> str:
-    """Title, the article checked, and links to the other languages, the index and how to
-    cite; the table of contents follows the answer (:func:`contents`)."""
-    others = [(code, language_name(code)) for code in report_languages if code != v.lang]
+def header(v: Voice, report_languages: Sequence[str], article: dict[str, Any],
+           cff: dict[str, Any], record: dict[str, Any]) -> str:
+    """Title, the article checked, the version and how to cite it (on a printed report's
+    first page too), and links to the other languages, the index and the full citation; the
+    table of contents follows the answer (:func:`contents`)."""
+    from citycluster.report import citation
+
+    others = [(code, language_tag(code), language_name(code))
+              for code in report_languages if code != v.lang]
+    ver = citation.version(cff, record)
     return _ENV.get_template("header.html.j2").render(
         title=v.t("title"), lang=v.lang, others=others, t=entries(v.lang, "text"),
-        byline=article_text.byline(article, v))
+        byline=article_text.byline(article, v),
+        version=v.t("version_line", **ver, apa=citation.styles(cff, record, v)["apa"]))
 
 
 def contents(v: Voice) -> str:
@@ -221,10 +235,11 @@ def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
 
     licence = load_citation(repo_root()).get("license", "")
     page = _ENV.get_template("index.html.j2").render(
-        reports=[(f"report.{code}.html", language_name(code), text(code, "title"), code)
+        reports=[(f"report.{code}.html", language_name(code), text(code, "title"),
+                  language_tag(code))
                  for code in report_languages],
-        terms=[(code, text(code, "terms_title"), text(code, "terms", code_licence=licence,
-                                                      content_licence=CONTENT_LICENCE))
+        terms=[(language_tag(code), text(code, "terms_title"),
+                text(code, "terms", code_licence=licence, content_licence=CONTENT_LICENCE))
                for code in report_languages],
         executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
                   rel(list((reports / "executed").glob("*.ipynb")))],
@@ -300,7 +315,7 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     exporter = HTMLExporter(
         template_name="report", extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-        language_code=lang,
+        language_code=language_tag(lang),
     )
     # The notebook's own markdown explains the notebook to a researcher; the reader's page is
     # made only of the outputs the code cells display.
@@ -309,5 +324,11 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
         cell["id"] = f"cell-{i:02d}"
     nb.metadata["title"] = text(lang, "title")
     body, _ = exporter.from_notebook_node(nb)
-    write_text_atomic(out, body)
+    write_text_atomic(out, _OUTPUT_TAB_STOP.sub(r"\1", body))
     return out
+
+
+#: nbconvert makes every output area a tab stop, for a notebook's reader moving between cells;
+#: a report's outputs are its text, and a keyboard user would meet an unnamed stop per section.
+_OUTPUT_TAB_STOP = re.compile(
+    r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*?) tabindex="0"')

@@ -91,6 +91,12 @@ def language_name(lang: str) -> str:
     return str(message(lang, "text", "lang_name"))
 
 
+def language_tag(lang: str) -> str:
+    """The BCP 47 tag a page or a passage in ``lang`` declares (``zh-Hans``): readers' fonts
+    and screen readers choose by script, not by the catalog's short code."""
+    return str(languages.catalog(lang)["meta"].get("tag", lang))
+
+
 def babel_locale(lang: str) -> str:
     """The Babel locale whose number formats the language uses."""
     return str(languages.catalog(lang)["meta"]["babel"])

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 import polars as pl
 
+#: How far past the plot's edge a label may run: a chart stays within its width
+#: (render.MAX_WIDTH) only if its labels stay near the plot.
+OVERHANG = 16
+
 
 def text_width(text: str, font_px: float) -> float:
     """Estimated rendered width of ``text`` in pixels."""
@@ -57,7 +61,7 @@ def placed(data: pl.DataFrame, x: str, y: str, text: str, priority: str, *,
         for side in sides:
             left = px + dx if side == "right" else px - dx - w
             box = (left - pad, py - h / 2 - pad, left + w + pad, py + h / 2 + pad)
-            if box[2] > width + 120 or box[0] < -60:  # would run far past the plot
+            if box[2] > width + OVERHANG or box[0] < -OVERHANG:  # would run past the plot
                 continue
             if all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1]
                    for b in boxes):

@@ -22,6 +22,17 @@ from markupsafe import Markup
 from citycluster.errors import EnvironmentProblem
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+#: The widest a chart is drawn, axes, labels and legends included. The narrowest column the
+#: report is laid out for is a phone's 360 px: a chart is scaled by 0.75 at most there, and
+#: its smallest text (:data:`TEXT_PX`) stays at 9 px, the least the report takes as readable.
+#: One layout for every screen: a wide column shows the same drawing larger.
+MAX_WIDTH = 480
+#: The smallest text a chart draws (labels, legends, names beside points).
+TEXT_PX = 12
+#: The chart title's size, for breaking it into lines that fit.
+TITLE_PX = 15
+#: How many characters an axis label runs to before it breaks onto a second line.
+LABEL_CHARS = 26
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"),
              Path("/usr/share/fonts/noto-cjk"))
 
@@ -29,9 +40,21 @@ FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/true
 def theme() -> dict:
     """One look for every chart: readable sizes, a CJK-capable font stack."""
     return {"config": {"font": FONT, "view": {"stroke": None},
-                       "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 340},
-                       "legend": {"labelFontSize": 12, "titleFontSize": 12},
-                       "title": {"fontSize": 15, "anchor": "start"}}}
+                       "axis": {"labelFontSize": TEXT_PX, "titleFontSize": 13, "labelLimit": 240,
+                                "labelOverlap": True},
+                       "legend": {"labelFontSize": TEXT_PX, "titleFontSize": TEXT_PX},
+                       "header": {"labelFontSize": TEXT_PX, "titleFontSize": 13},
+                       "title": {"fontSize": TITLE_PX, "anchor": "start"}}}
+
+
+def wrapped_labels(chars: int = LABEL_CHARS) -> str:
+    """A label expression that breaks a long axis label at its last space within ``chars``
+    characters, onto two lines: long place names stay whole in a narrow chart. Chinese labels,
+    which have no spaces and are short, stay on one line."""
+    cut = f"lastindexof(substring(datum.label, 0, {chars}), ' ')"
+    return (f"length(datum.label) > {chars} && {cut} > 0 ? "
+            f"[substring(datum.label, 0, {cut}), substring(datum.label, {cut} + 1)] "
+            ": datum.label")
 
 
 def themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -93,6 +116,79 @@ def compact(spec: dict) -> dict:
     return out
 
 
+def prepared(chart: alt.TopLevelMixin) -> dict:
+    """The spec every reader gets, exported, drawn and embedded alike: themed, its data
+    rounded (:func:`compact`), its title broken into lines that fit :data:`MAX_WIDTH`, and each
+    tooltip also written as its mark's description, which the SVG carries as text (the static
+    chart's tooltip); marks without a tooltip are left out of the accessibility tree."""
+    spec = compact(themed(chart).to_dict())
+    title = spec.get("title")
+    if isinstance(title, str):
+        spec["title"] = _lines(title, TITLE_PX)
+    elif isinstance(title, dict) and isinstance(title.get("text"), str):
+        title["text"] = _lines(title["text"], TITLE_PX)
+    out = _described(spec)
+    assert isinstance(out, dict)
+    return out
+
+
+
+def _lines(text: str, font_px: float, width: float = MAX_WIDTH - 10) -> str | list[str]:
+    """``text`` broken at spaces (anywhere in Chinese) into lines no wider than ``width``."""
+    from citycluster.report.labels import text_width
+
+    lines, line = [], ""
+    for char in text:
+        if text_width(line + char, font_px * 1.05) > width:  # bold runs about 5% wider
+            space = line.rfind(" ")
+            if space > 0:
+                lines.append(line[:space])
+                line = line[space + 1:]
+            else:
+                lines.append(line)
+                line = ""
+        line += char
+    lines.append(line)
+    return lines[0] if len(lines) == 1 else lines
+
+
+def _tip_expression(items: list) -> str:
+    """A Vega expression writing a tooltip's fields as lines of ``title: value``."""
+    parts = []
+    for item in items:
+        field = json.dumps(item["field"])
+        value = f"datum[{field}]"
+        if item.get("format") and item.get("type") == "quantitative":
+            value = f"format({value}, {json.dumps(item['format'])})"
+        title = json.dumps(f"{item.get('title', item['field'])}: ")
+        parts.append(f"{title} + (isValid(datum[{field}]) ? {value} : '–')")
+    return " + '\\n' + ".join(parts)
+
+
+def _described(node: object) -> object:
+    """:func:`prepared`'s tooltip descriptions, on every unit of the spec."""
+    if isinstance(node, list):
+        return [_described(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (v if k in ("datasets", "data") else _described(v)) for k, v in node.items()}
+    encoding = out.get("encoding")
+    if "mark" in out and isinstance(encoding, dict):
+        tip = encoding.get("tooltip")
+        items = tip if isinstance(tip, list) else [tip] if isinstance(tip, dict) else []
+        items = [i for i in items if isinstance(i, dict) and "field" in i]
+        if items:
+            transforms = out.get("transform")
+            out["transform"] = [*(transforms if isinstance(transforms, list) else []),
+                                {"calculate": _tip_expression(items), "as": "_tip"}]
+            encoding["description"] = {"field": "_tip", "type": "nominal"}
+        else:
+            mark = out["mark"]
+            out["mark"] = {**(mark if isinstance(mark, dict) else {"type": mark}),
+                           "aria": False}
+    return out
+
+
 def chart_data(spec: dict) -> pl.DataFrame:
     """The rows a chart draws, as one table: each tabular dataset of the spec (Altair names
     them ``data-<hash>``; a layer's inline values count too), stacked with a ``dataset`` column
@@ -129,7 +225,7 @@ def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False)
 
     from citycluster.publish import write_bytes_atomic, write_text_atomic
 
-    spec = compact(themed(chart).to_dict())
+    spec = prepared(chart)
     paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.csv"]
     write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
     svg = vlc.vegalite_to_svg(spec)

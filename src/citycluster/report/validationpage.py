@@ -16,7 +16,7 @@ import polars as pl
 from citycluster import languages
 from citycluster.publish import write_text_atomic
 from citycluster.report.html import render_template
-from citycluster.report.i18n import entries, plural, text
+from citycluster.report.i18n import entries, language_tag, plural, text
 
 STATUSES = ("passed", "critical", "warning")
 
@@ -44,7 +44,8 @@ def page(outcomes: pl.DataFrame, lang: str, data_docs: bool) -> str:
         ]})
     failed = outcomes.filter(~pl.col("success"))
     return render_template(
-        "validation_page.html.j2", lang=lang, title=t("vr_title"), t=entries(lang, "text"),
+        "validation_page.html.j2", lang=language_tag(lang), title=t("vr_title"),
+        t=entries(lang, "text"),
         paragraphs=[t("vr_intro", n_rules=outcomes.height, n_tables=outcomes["table"].n_unique(),
                         n_pass=int(outcomes["success"].sum()),
                         warnings=plural(lang, "n_warnings",
