@@ -36,8 +36,8 @@ KERNEL_SHUTDOWN_RACE = re.compile(
 
 class DataAware(HTMLParser):
     """An HTML parser that knows when it is inside data shown as recorded, marked
-    ``translate="no"`` (the article's title, a source's publisher and document, a citation):
-    the checks on the report's prose leave it out."""
+    ``translate="no"`` (the article's title, a source's publisher and document, a citation),
+    and inside a chart's drawing: the checks on the report's prose leave them out."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,7 +48,8 @@ class DataAware(HTMLParser):
         return bool(self._data)
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if ("translate", "no") in attrs or (self._data and tag == self._data[-1]):
+        # a chart's text is its spec's, which the language tests check there (chart_words)
+        if tag == "svg" or ("translate", "no") in attrs or (self._data and tag == self._data[-1]):
             self._data.append(tag)
 
     def handle_endtag(self, tag: str) -> None:

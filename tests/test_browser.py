@@ -115,7 +115,7 @@ def test_report_renders_offline_with_every_chart(open_page, chain_repo: Path, la
     assert visit.outside == []
     assert visit.dialogs == []
 
-    page.click(f'a[hreflang="{OTHER[lang]}"]')
+    page.click(f'a[hreflang="{language_tag(OTHER[lang])}"]')
     page.wait_for_load_state()
     assert page.url.endswith(f"report.{OTHER[lang]}.html")
     assert page.evaluate("document.documentElement.lang") == language_tag(OTHER[lang])
@@ -229,8 +229,11 @@ def test_factcheck_table_sorts_and_filters_offline(open_page, chain_repo: Path) 
     ids = page.locator("#fc-table tbody tr:not([hidden]) td:first-child").all_inner_texts()
     assert ids and set(ids) == {"C045"}
     page.fill("#fc-filter", "")
-    page.click("#fc-table thead th:first-child")  # ascending by ID
-    page.click("#fc-table thead th:first-child")  # then descending
+    sort = page.locator("#fc-table thead th:first-child button")  # a header is a button
+    assert sort.get_attribute("type") == "button"
+    sort.click()  # ascending by ID
+    assert page.get_attribute("#fc-table thead th:first-child", "aria-sort") == "ascending"
+    sort.click()  # then descending
     first = page.locator("#fc-table tbody tr td:first-child").first.inner_text()
     assert first == "C058"
     assert visit.errors == [] and visit.outside == []
@@ -542,6 +545,7 @@ BEFORE_HEADLINE = """() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!(node.compareDocumentPosition(fig) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
     if (node.parentElement.closest('nav, script, style')) continue;
+    if (!node.parentElement.checkVisibility()) continue;  // the version line is for paper
     parts.push(node.textContent);
   }
   return parts.join(' ');

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 import yaml
 
+from citycluster.report.i18n import language_tag
 from tests.conftest import completed, has_traceback, recorded_once, run_cli, tree_bytes
 from tests.standin import hold, release, wait_started
 
@@ -23,7 +24,7 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
     reports = chain_repo / "reports"
     for lang in ("en", "zh"):
         html = (reports / f"report.{lang}.html").read_text(encoding="utf-8")
-        assert f'<html lang="{lang}">' in html
+        assert f'<html lang="{language_tag(lang)}">' in html
         assert "<script src=" not in html  # nothing loaded from the network
     remote = re.compile(r"<(?:script|link|img)[^>]+(?:src|href)\s*=\s*[\"']https?://", re.I)
     pages = list(reports.rglob("*.html"))

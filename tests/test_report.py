@@ -91,6 +91,36 @@ def test_figures_are_exported_per_language_and_png_only_when_asked(chain_repo: P
     assert "GDP比重与人口比重" in svg and "Noto Sans CJK SC" in svg
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_report_is_printed_to_a4_with_its_version_first(chain_repo: Path, lang: str) -> None:
+    """make report prints each report (reports/report.<lang>.pdf): A4 pages, numbered, the
+    version and how to cite it on the first page, no controls, every chart."""
+    import json
+
+    from pypdf import PdfReader
+
+    from citycluster import languages
+    from citycluster.report import citation
+
+    pdf = PdfReader(chain_repo / "reports" / f"report.{lang}.pdf")
+    pages = len(pdf.pages)
+    assert 10 <= pages <= 60, pages
+    for page in pdf.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(width - 595) < 2 and abs(height - 842) < 2, (width, height)  # A4 in points
+    record = json.loads((chain_repo / "reports" / "provenance.json").read_text())
+    version = citation.version(citation.load(chain_repo), record)
+    first = pdf.pages[0].extract_text()
+    assert version["release"] in first and version["commit"][:12] in first, first[:400]
+    assert f"1 / {pages}" in first and f"{pages} / {pages}" in pdf.pages[-1].extract_text()
+    text = "".join(page.extract_text() for page in pdf.pages)
+    words = languages.catalog(lang)["text"]
+    assert words["fc_filter"] not in text  # the table controls are not printed
+    images = sum(1 for page in pdf.pages for _ in page.images)
+    drawn = text.count(words["figure_ref"].format(n=1)) >= 1
+    assert drawn and images == 0  # charts are vector drawings, not pictures of them
+
+
 def test_every_figure_reads_on_a_phone(chain_repo: Path) -> None:
     """Each exported chart is drawn no wider than render.MAX_WIDTH with no text under
     render.TEXT_PX: scaled into a phone's 360 px column, its smallest text stays at 9 px or

@@ -189,9 +189,16 @@ class Catalog:
 
     def path(self, name: str, lang: str | None = None) -> Path:
         """Where a declared input is read from: an interactive run's own output if there is
-        one, else the published file."""
+        one, else the published file. A folder filled per language (the figures) is the
+        interactive run's where it holds that language's files."""
         ds = self._check(name, self.reads, "reads")
         rel = ds.path.format(lang=lang) if lang else ds.path
+        filled = _FOLDERS.get(name)
+        if lang and filled and "{lang}" in filled:
+            mine = self._scratch(ds.folder)
+            base = mine if self.interactive and any(mine.glob(filled.format(lang=lang))) \
+                else self._published(ds.folder)
+            return base / rel
         if self.interactive and "*" not in rel:
             mine = self._scratch(ds.folder) / rel
             if mine.exists():

@@ -116,8 +116,8 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     if reports is not None:
         behind = " (out of date: see above)" if any(
             s.startswith("06_report") for s in result.stale) else ""
-        for html in sorted(reports.glob("report.*.html")):
-            click.echo(f"report: {html}{behind}")
+        for page in sorted([*reports.glob("report.*.html"), *reports.glob("report.*.pdf")]):
+            click.echo(f"report: {page}{behind}")
         click.echo(f"executed notebooks: {result.executed_dir}")
 
 

@@ -60,7 +60,7 @@ def drawn(tables: Mapping[str, pl.DataFrame], v: Voice) -> pl.DataFrame:
 
     rows = []
     for fig in charts.FIGURES:
-        spec = render.prepared(fig.build(dict(tables), v))
+        spec = render.prepared(fig.build(dict(tables), v), v.chart()["tip_pair"])
         rows.append({"name": fig.name, "spec": json.dumps(spec, ensure_ascii=False),
                      "svg": vlc.vegalite_to_svg(spec)})
     return pl.DataFrame(rows)

@@ -315,7 +315,7 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
     exporter = HTMLExporter(
         template_name="report", extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-        language_code=language_tag(lang),
+        language_code=lang,  # nbconvert takes ISO 639-1 codes only: the tag is set below
     )
     # The notebook's own markdown explains the notebook to a researcher; the reader's page is
     # made only of the outputs the code cells display.
@@ -324,6 +324,7 @@ def export_html(executed: Path, out: Path, lang: str | None = None) -> Path:
         cell["id"] = f"cell-{i:02d}"
     nb.metadata["title"] = text(lang, "title")
     body, _ = exporter.from_notebook_node(nb)
+    body = body.replace(f'<html lang="{lang}">', f'<html lang="{language_tag(lang)}">', 1)
     write_text_atomic(out, _OUTPUT_TAB_STOP.sub(r"\1", body))
     return out
 

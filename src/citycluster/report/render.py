@@ -116,18 +116,19 @@ def compact(spec: dict) -> dict:
     return out
 
 
-def prepared(chart: alt.TopLevelMixin) -> dict:
+def prepared(chart: alt.TopLevelMixin, pair: str = "{title}: {value}") -> dict:
     """The spec every reader gets, exported, drawn and embedded alike: themed, its data
     rounded (:func:`compact`), its title broken into lines that fit :data:`MAX_WIDTH`, and each
-    tooltip also written as its mark's description, which the SVG carries as text (the static
-    chart's tooltip); marks without a tooltip are left out of the accessibility tree."""
+    tooltip also written as its mark's description, one ``pair`` (the language's
+    ``tip_pair``) per line, which the SVG carries as text (the static chart's tooltip); marks
+    without a tooltip are left out of the accessibility tree."""
     spec = compact(themed(chart).to_dict())
     title = spec.get("title")
     if isinstance(title, str):
         spec["title"] = _lines(title, TITLE_PX)
     elif isinstance(title, dict) and isinstance(title.get("text"), str):
         title["text"] = _lines(title["text"], TITLE_PX)
-    out = _described(spec)
+    out = _described(spec, pair)
     assert isinstance(out, dict)
     return out
 
@@ -152,26 +153,30 @@ def _lines(text: str, font_px: float, width: float = MAX_WIDTH - 10) -> str | li
     return lines[0] if len(lines) == 1 else lines
 
 
-def _tip_expression(items: list) -> str:
-    """A Vega expression writing a tooltip's fields as lines of ``title: value``."""
+def _tip_expression(items: list, pair: str) -> str:
+    """A Vega expression writing a tooltip's fields as lines, each ``pair`` filled with the
+    field's title and value."""
     parts = []
     for item in items:
         field = json.dumps(item["field"])
         value = f"datum[{field}]"
         if item.get("format") and item.get("type") == "quantitative":
             value = f"format({value}, {json.dumps(item['format'])})"
-        title = json.dumps(f"{item.get('title', item['field'])}: ")
-        parts.append(f"{title} + (isValid(datum[{field}]) ? {value} : '–')")
+        before, _, after = pair.format(title=item.get("title", item["field"]),
+                                       value="\x00").partition("\x00")
+        parts.append(f"{json.dumps(before)} + (isValid(datum[{field}]) ? {value} : '–')"
+                     f" + {json.dumps(after)}")
     return " + '\\n' + ".join(parts)
 
 
-def _described(node: object) -> object:
+def _described(node: object, pair: str) -> object:
     """:func:`prepared`'s tooltip descriptions, on every unit of the spec."""
     if isinstance(node, list):
-        return [_described(x) for x in node]
+        return [_described(x, pair) for x in node]
     if not isinstance(node, dict):
         return node
-    out = {k: (v if k in ("datasets", "data") else _described(v)) for k, v in node.items()}
+    out = {k: (v if k in ("datasets", "data") else _described(v, pair))
+           for k, v in node.items()}
     encoding = out.get("encoding")
     if "mark" in out and isinstance(encoding, dict):
         tip = encoding.get("tooltip")
@@ -180,7 +185,7 @@ def _described(node: object) -> object:
         if items:
             transforms = out.get("transform")
             out["transform"] = [*(transforms if isinstance(transforms, list) else []),
-                                {"calculate": _tip_expression(items), "as": "_tip"}]
+                                {"calculate": _tip_expression(items, pair), "as": "_tip"}]
             encoding["description"] = {"field": "_tip", "type": "nominal"}
         else:
             mark = out["mark"]
@@ -217,7 +222,8 @@ def chart_data(spec: dict) -> pl.DataFrame:
         {"dataset": []}, schema={"dataset": pl.String})
 
 
-def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False) -> list[Path]:
+def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False,
+           pair: str = "{title}: {value}") -> list[Path]:
     """``stem.vl.json``, ``stem.svg`` and ``stem.csv`` (the rows it draws, :func:`chart_data`)
     of a themed chart, atomically, and ``stem.png`` (2x) when asked: rasterising is the slowest
     part of the figures step and the reports do not use the PNGs."""
@@ -225,7 +231,7 @@ def export(chart: alt.TopLevelMixin, folder: Path, stem: str, png: bool = False)
 
     from citycluster.publish import write_bytes_atomic, write_text_atomic
 
-    spec = prepared(chart)
+    spec = prepared(chart, pair)
     paths = [folder / f"{stem}.vl.json", folder / f"{stem}.svg", folder / f"{stem}.csv"]
     write_text_atomic(paths[0], json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True))
     svg = vlc.vegalite_to_svg(spec)

@@ -31,9 +31,10 @@ ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 #: Vega's role descriptions of the parts of a chart that are not marks (their labels go).
 NOT_MARKS = {"axis", "legend", "title", "group mark container"}
-#: Attributes the page states once, or that only restate a default.
-DROPPED = {"font-family", "pointer-events", "role", "aria-roledescription", "aria-hidden",
-           "aria-label"}
+#: Attributes the page states once, or Vega's ARIA markup the chart's one name replaces.
+#: (``pointer-events="none"`` stays: it lets a legend or a label pass the pointer to the mark
+#: beneath, whose tooltip the reader is after.)
+DROPPED = {"font-family", "role", "aria-roledescription", "aria-hidden", "aria-label"}
 #: In a wide column a chart is shown up to this much larger than drawn: its 12 px labels at
 #: 15 px, the body text's size, and no larger.
 ENLARGE = 1.25
