@@ -21,7 +21,9 @@ Run with ``make bench``. It never asserts: targets are printed beside the measur
     ingest, validation and models (with a scaling model on the panel), against the same three
     steps on the real data;
 (g) with ``--tests``: ``make test-fast`` and ``make test`` in this checkout, timed, and
-    ``make test`` against the cold chain of (a).
+    ``make test`` against the cold chain of (a);
+(h), (i) what a reader waits for on a phone, against an earlier report, and Lighthouse's
+    mobile figures: ``benchmarks/reader.py`` (skipped with ``--no-reader``).
 
 Each figure is marked ``ok`` or ``MISSED`` against its target.
 """
@@ -216,6 +218,8 @@ def main() -> None:
                         help="cold chains, floors and scale runs measured, each figure their "
                              "median (default 3: on a shared 2-core machine one run varies by "
                              "20%%)")
+    parser.add_argument("--no-reader", action="store_true",
+                        help="leave out (h) and (i), the phone timing and Lighthouse")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
@@ -299,6 +303,10 @@ def main() -> None:
               f"{results['test_ratio']:.1f} x the cold chain (target <= {t['test_ratio']:.0f} x)"
               f"  {mark(results['test_ratio'], t['test_ratio'])}"
               + ("" if full_ok else "  (it FAILED)"))
+    if not args.no_reader:
+        import reader
+
+        results["reader"] = reader.measure(args.repeat)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -85,6 +85,9 @@ def drawn(browser, chain_repo: Path) -> Iterator[Callable[[str, tuple[int, int]]
                                viewport=viewport)
             try:
                 visit.page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+                # the page names its scroll boxes while idle after loading
+                visit.page.wait_for_function(REGIONS_NAMED, timeout=20_000)
+                visit.page.add_style_tag(content=RENDER_ALL)
             except Exception:
                 visit.page.context.close()
                 raise
@@ -96,6 +99,10 @@ def drawn(browser, chain_repo: Path) -> Iterator[Callable[[str, tuple[int, int]]
         visit.page.context.close()
 
 
+REGIONS_NAMED = "() => document.documentElement.hasAttribute('data-regions')"
+#: The page lays a section out only as the reader nears it (content-visibility); the tests
+#: that measure the whole page at once see it as a reader who has scrolled through it does.
+RENDER_ALL = "section, footer.cc-footer { content-visibility: visible !important; }"
 CHARTS_DRAWN = """() => {
   const charts = [...document.querySelectorAll('.cc-chart')];
   return charts.length > 0 && charts.every(c => c.querySelector('svg'));
@@ -618,3 +625,29 @@ def test_a_chart_is_one_image_with_a_name_and_a_summary(drawn) -> None:
     for chart in charts:
         assert chart["role"] == "img" and chart["name"] and len(chart["summary"]) > 40, chart
         assert chart["inner"] == 0, chart
+
+
+PRINTED = """() => {
+  const page = document.body.clientWidth;
+  return {
+    charts: [...document.querySelectorAll('.cc-chart svg')].map(s => {
+      const r = s.getBoundingClientRect();
+      return [s.closest('.cc-chart').id, Math.round(r.width), Math.round(r.height)];
+    }).filter(([id, w, h]) => w > page + 1 || h > 400 || w < 150),
+    controls: [...document.querySelectorAll('.cc-filter, nav.toc')]
+      .filter(e => e.getBoundingClientRect().height > 0).length,
+    version: getComputedStyle(document.querySelector('.cc-version')).display,
+  };
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_on_paper_every_chart_fits_a_page_and_no_control_is_printed(open_page, chain_repo: Path,
+                                                                    lang: str) -> None:
+    """As printed (A4's column, print media): every chart whole within the column and at
+    most 95 mm tall, with its legend in its drawing; no filter controls or contents; the
+    version line shown. The PDFs make report writes are printed from this layout."""
+    visit = open_page(chain_repo / "reports" / f"report.{lang}.html", viewport=(718, 1000))
+    visit.page.emulate_media(media="print")
+    printed = visit.page.evaluate(PRINTED)
+    assert printed == {"charts": [], "controls": 0, "version": "block"}, printed

@@ -262,7 +262,7 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
             tooltip=[alt.Tooltip(f"{field}:N", title=t[field]),
                      alt.Tooltip("verdict:N", title=t["verdict"]),
                      alt.Tooltip("checks:Q", title=t["checks"])]
-        ).properties(width=200, height=alt.Step(20))
+        ).properties(width=200, height=alt.Step(30))
 
     counts = dict(data.group_by("verdict").len().iter_rows())
     count_text = v.t("list_sep").join(t["verdict_count"].format(n=counts[k], verdict=k)

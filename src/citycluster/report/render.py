@@ -40,8 +40,10 @@ FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/true
 def theme() -> dict:
     """One look for every chart: readable sizes, a CJK-capable font stack."""
     return {"config": {"font": FONT, "view": {"stroke": None},
-                       "axis": {"labelFontSize": TEXT_PX, "titleFontSize": 13, "labelLimit": 240,
-                                "labelOverlap": True},
+                       "axis": {"labelFontSize": TEXT_PX, "titleFontSize": 13, "labelLimit": 240},
+                       # a narrow log axis drops the numbers that would collide (60 70 ...);
+                       # a category's label is never dropped
+                       "axisQuantitative": {"labelOverlap": True},
                        "legend": {"labelFontSize": TEXT_PX, "titleFontSize": TEXT_PX},
                        "header": {"labelFontSize": TEXT_PX, "titleFontSize": 13},
                        "title": {"fontSize": TITLE_PX, "anchor": "start"}}}
