@@ -230,7 +230,7 @@ def test_factcheck_table_sorts_and_filters_offline(open_page, chain_repo: Path) 
     assert visible.count() == checks.filter(pl.col("verdict") == "inconsistent").height
     verdicts = visible.evaluate_all("rs => rs.map(r => r.getAttribute('data-verdict'))")
     assert set(verdicts) == {"inconsistent"}
-    assert page.inner_text("#fc-count").startswith(f"{visible.count()} ")
+    assert page.text_content("#fc-count").startswith(f"{visible.count()} ")
     page.select_option("#fc-verdict", "")
     page.fill("#fc-filter", "C045")
     ids = page.locator("#fc-table tbody tr:not([hidden]) td:first-child").all_inner_texts()
