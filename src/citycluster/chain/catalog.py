@@ -56,7 +56,8 @@ def _parquet(*names: str) -> dict[str, Dataset]:
 
 
 PUBLISHED_TABLES = ("claims", "reference", "membership", "links", "shares", "coordinates",
-                    "paragraphs", "cluster_totals", "estimates", "place_names")
+                    "paragraphs", "cluster_totals", "estimates", "estimates_backtest",
+                    "place_names")
 MODEL_TABLES = ("models", "model_tests", "model_influence", "model_predictions",
                 "model_comparison")
 
@@ -71,6 +72,7 @@ DATASETS: dict[str, Dataset] = {
     **{f"{n}_csv": Dataset("reports_dir", f"{n}.csv") for n in MODEL_TABLES},
     "factcheck_csv": Dataset("reports_dir", "factcheck.csv"),
     "missing_figures_csv": Dataset("reports_dir", "missing_figures.csv"),
+    "estimates_backtest_csv": Dataset("reports_dir", "estimates_backtest.csv"),
     "figures": Dataset("reports_dir", "figures"),
     "report": Dataset("reports_dir", "report.{lang}.html"),
     "report_pdf": Dataset("reports_dir", "report.{lang}.pdf"),
@@ -84,17 +86,19 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "03_model": (("claims", "reference", "shares"),
                  (*MODEL_TABLES, *(f"{n}_csv" for n in MODEL_TABLES))),
     "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals",
-                      "place_names", "estimates", "coordinates"),
-                     ("factcheck", "factcheck_csv", "missing_figures", "missing_figures_csv")),
+                      "place_names", "estimates", "estimates_backtest", "coordinates"),
+                     ("factcheck", "factcheck_csv", "missing_figures", "missing_figures_csv",
+                      "estimates_backtest_csv")),
     "05_figures": (("shares", "models", "model_predictions", "model_influence",
                     "model_comparison", "claims", "reference", "factcheck", "links",
-                    "paragraphs", "place_names", "membership", "coordinates", "cluster_totals"),
+                    "paragraphs", "place_names", "membership", "coordinates", "cluster_totals",
+                    "estimates_backtest"),
                    ("figures",)),
     # the footer shows the raw files' hashes, so they are read too; the figures are the
     # charts the figures step exported, which the report inlines
     "06_report": (("claims", "reference", "links", "shares", "model_predictions", "models",
                    "model_influence", "model_tests", "factcheck", "model_comparison",
-                   "paragraphs", "cluster_totals", "estimates", "article",
+                   "paragraphs", "cluster_totals", "estimates", "estimates_backtest", "article",
                    "validation_summary", "place_names", "membership", "coordinates", "raw",
                    "figures"),
                   ("report", "report_pdf")),

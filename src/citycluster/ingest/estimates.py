@@ -1,28 +1,49 @@
-"""Estimates of the 2023 figures still missing for cluster members, stated as estimates.
+"""Estimates of the 2023 figures still missing for cluster members, stated as estimates, and
+the backtest that chooses the estimator and sizes its intervals.
 
 A member without its 2023 figure starts from its nearest earlier official figure (the 2020
 census for population, 2022 for GDP) and moves with its province over the same years: the
-province's 2023 figure over its figure of the base year. That assumes the member grew as its
-province did; how wrong that can be is measured, not assumed: the interval is the spread, in the
-same province, of observed members' changes around the province's change (or, where fewer than
-``MIN_OBSERVED`` cities of the province have both years, the spread over every province). A
-member with no earlier official figure gets no estimate and stays bounded by its province's
-residual (:mod:`citycluster.ingest.cluster_totals`).
+province's 2023 figure over its figure of the base year. How wrong that is gets measured, not
+assumed: every city that has both its base figure and an observed 2023 figure is left out in
+turn and estimated the same way (:func:`backtest`, ``reports/estimates_backtest.csv``). The
+backtest chooses between two estimators: the province's change alone, and the province's
+change adjusted by how the city's kind of member (provincial capital, or other city) moved
+against its province in the other backtested cities (capitals drew people faster than their
+provinces from 2020 to 2023). The interval is a nominal 90% one, two-sided: the 5th and 95th
+percentiles of the chosen estimator's errors on the other backtested cities, so its coverage is
+measured on cities it was not built from. A member with no earlier official figure gets no
+estimate and stays bounded by its province's residual
+(:mod:`citycluster.ingest.cluster_totals`).
+
+Where a metric has fewer than :data:`MIN_BACKTEST` backtested cities (GDP: its 2022 figures
+are in the tables for only a few cities), no percentile can be placed: the interval is the
+largest error seen, either way, and the estimates say how few cities it rests on
+(``n_backtest``); the worklist and the report name them as the estimates the backtest trusts
+least.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from citycluster.data import published
+from citycluster.ingest.geography import capital_ids
 from citycluster.ingest.shares import city_plan_members
 
 #: The earlier official figure each metric starts from, and its vintage.
 BASE = {"population": (2020, "census"), "gdp": (2022, "first_release")}
 TARGET_YEAR = 2023
 VINTAGE = "estimate_projected"
-#: Fewer observed changes than this in a province, and the spread is taken over every province.
-MIN_OBSERVED = 2
+#: The interval's nominal coverage, two-sided (the 5th to the 95th percentile of the errors).
+NOMINAL = 0.90
+#: Fewer backtested cities than this for a metric, and its estimates are the least trusted.
+MIN_BACKTEST = 10
+#: The estimators the backtest chooses between (the ``method`` column).
+METHODS = ("province_change", "province_change_by_kind")
 
 
 def _figures(reference: pl.DataFrame, metric: str, year: int, vintage: str) -> pl.DataFrame:
@@ -82,40 +103,147 @@ def _ratios(reference: pl.DataFrame, metric: str) -> pl.DataFrame:
         pl.concat_str("ref_id_now", "ref_id", separator="/").alias("refs"))
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What the backtest of one metric settles: the estimator, each kind of member's
+    adjustment (a factor on the province's change), and the interval's ends as factors."""
+
+    metric: str
+    method: str
+    adjustment: dict[str, float]
+    low: float
+    high: float
+    n: int
+
+
+def kind_of(entity_id: str, capitals: set[str]) -> str:
+    """A member's kind for the estimator: a provincial capital, or another city."""
+    return "capital" if entity_id in capitals else "city"
+
+
+def _observed(reference: pl.DataFrame, coordinates: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """Cities with their base figure and an observed 2023 figure: the province's change
+    (``province_ratio``) and the log of observed over the province-change estimate (``error``)."""
+    year, vintage = BASE[metric]
+    ratio = _ratios(reference, metric)
+    observed = changes(ratio, province_changes(ratio), province_of(reference, coordinates))
+    base = _figures(reference, metric, year, vintage).select("entity_id", "value_base")
+    capitals = capital_ids(coordinates)
+    return observed.join(base, on="entity_id").sort("entity_id").with_columns(
+        pl.col("relative").log().alias("error"),
+        pl.col("entity_id").map_elements(lambda e: kind_of(e, capitals),
+                                         return_dtype=pl.String).alias("kind"))
+
+
+def _adjustments(errors: dict[str, list[float]], method: str) -> dict[str, float]:
+    """Each kind's adjustment (log): the median error of its backtested cities, where there
+    are two or more; none under the province's change alone."""
+    if method == "province_change":
+        return {}
+    return {kind: float(np.median(e)) for kind, e in errors.items() if len(e) >= 2}
+
+
+def _left_out(obs: pl.DataFrame, method: str) -> list[tuple[float, float]]:
+    """Each backtested city's (estimate error, residual) with itself left out of the
+    adjustment: the residual is its log error less the adjustment the others give its kind."""
+    out = []
+    rows = list(obs.iter_rows(named=True))
+    for i, row in enumerate(rows):
+        others: dict[str, list[float]] = {}
+        for j, other in enumerate(rows):
+            if j != i:
+                others.setdefault(other["kind"], []).append(other["error"])
+        shift = _adjustments(others, method).get(row["kind"], 0.0)
+        out.append((row["error"], row["error"] - shift))
+    return out
+
+
+def _ends(residuals: list[float]) -> tuple[float, float]:
+    """The interval's ends (log factors) from a sample of residuals: its 5th and 95th
+    percentiles; from fewer than :data:`MIN_BACKTEST` residuals, which cannot place a
+    percentile, the largest error seen either way, on both sides."""
+    if len(residuals) < MIN_BACKTEST:
+        widest = max(abs(r) for r in residuals)
+        return -widest, widest
+    tail = (1 - NOMINAL) / 2
+    return float(np.quantile(residuals, tail)), float(np.quantile(residuals, 1 - tail))
+
+
+def calibrate(reference: pl.DataFrame, coordinates: pl.DataFrame,
+              metric: str) -> Calibration | None:
+    """The estimator with the smaller mean absolute error on the left-out cities, and its
+    interval from all their residuals; None where fewer than three cities can be backtested."""
+    obs = _observed(reference, coordinates, metric)
+    if obs.height < 3:
+        return None
+    mae = {m: float(np.mean([abs(r) for _, r in _left_out(obs, m)])) for m in METHODS}
+    method = min(METHODS, key=lambda m: (mae[m], METHODS.index(m)))
+    errors: dict[str, list[float]] = {}
+    for row in obs.iter_rows(named=True):
+        errors.setdefault(row["kind"], []).append(row["error"])
+    low, high = _ends([r for _, r in _left_out(obs, method)])
+    return Calibration(metric, method, _adjustments(errors, method), low, high, obs.height)
+
+
+def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
+    """Every city with a base figure and an observed 2023 figure, estimated as a missing member
+    would be with itself left out of everything the estimate uses (the adjustment and the
+    interval): how far off the estimate is (``error_share``, estimate over observed less 1)
+    and whether its interval holds the observed figure."""
+    rows = []
+    for metric, (year, _) in BASE.items():
+        cal = calibrate(reference, coordinates, metric)
+        if cal is None:
+            continue
+        obs = _observed(reference, coordinates, metric)
+        left = _left_out(obs, cal.method)
+        for i, row in enumerate(obs.iter_rows(named=True)):
+            error, residual = left[i]
+            shift = error - residual
+            low, high = _ends([r for j, (_, r) in enumerate(left) if j != i])
+            raw = row["value_base"] * row["province_ratio"]
+            observed, estimate = raw * math.exp(error), raw * math.exp(shift)
+            rows.append({
+                "entity_id": row["entity_id"], "metric": metric, "base_year": year,
+                "observed": observed, "estimate": estimate, "low": estimate * math.exp(low),
+                "high": estimate * math.exp(high), "error_share": estimate / observed - 1,
+                "inside": estimate * math.exp(low) <= observed <= estimate * math.exp(high),
+                "province_id": row["province_id"], "kind": row["kind"], "method": cal.method})
+    return pl.DataFrame(rows, schema=published.schema("estimates_backtest"))
+
+
 def projected(reference: pl.DataFrame, membership: pl.DataFrame,
               coordinates: pl.DataFrame) -> pl.DataFrame:
-    """One row per missing member figure that an earlier official figure can estimate."""
+    """One row per missing member figure that an earlier official figure can estimate, by the
+    estimator the backtest chose, with its nominal 90% interval."""
     province = province_of(reference, coordinates)
+    capitals = capital_ids(coordinates)
     gaps = missing(reference, membership)
     rows = []
     for metric, (year, vintage) in BASE.items():
+        cal = calibrate(reference, coordinates, metric)
+        if cal is None:
+            continue
         base = _figures(reference, metric, year, vintage)
-        ratio = _ratios(reference, metric)
-        provinces = province_changes(ratio)
-        observed = changes(ratio, provinces, province)
+        provinces = province_changes(_ratios(reference, metric))
         ratios = dict(provinces.select("province_id", "province_ratio").iter_rows())
         refs = dict(provinces.select("province_id", "ratio_refs").iter_rows())
-        if observed.is_empty():
-            continue
         for gap in gaps.filter(pl.col("metric") == metric).iter_rows(named=True):
             b = base.filter(pl.col("entity_id") == gap["entity_id"])
             prov = province.get(gap["entity_id"])
             if b.is_empty() or prov not in ratios:
                 continue
             b0 = b.row(0, named=True)
-            local = observed.filter(pl.col("province_id") == prov)["relative"]
-            spread_from = "province" if local.len() >= MIN_OBSERVED else "pooled"
-            spread = local if spread_from == "province" else observed["relative"]
-            value = b0["value_base"] * ratios[prov]
+            kind = kind_of(gap["entity_id"], capitals)
+            value = b0["value_base"] * ratios[prov] * math.exp(cal.adjustment.get(kind, 0.0))
             rows.append({
                 "entity_id": gap["entity_id"], "metric": metric, "year": TARGET_YEAR,
-                "vintage": VINTAGE, "value_base": value,
-                "low": value * min(float(spread.min()), 1.0),  # type: ignore[arg-type]
-                "high": value * max(float(spread.max()), 1.0),  # type: ignore[arg-type]
-                "base_unit": b0["base_unit"], "base_ref": b0["ref_id"], "base_year": year,
-                "base_value": b0["value_base"], "province_id": prov,
-                "province_ratio": ratios[prov], "ratio_refs": refs[prov],
-                "spread_from": spread_from, "n_observed": spread.len(),
+                "vintage": VINTAGE, "value_base": value, "low": value * math.exp(cal.low),
+                "high": value * math.exp(cal.high), "base_unit": b0["base_unit"],
+                "base_ref": b0["ref_id"], "base_year": year, "base_value": b0["value_base"],
+                "province_id": prov, "province_ratio": ratios[prov], "ratio_refs": refs[prov],
+                "kind": kind, "method": cal.method,
+                "adjustment": math.exp(cal.adjustment.get(kind, 0.0)), "n_backtest": cal.n,
                 "source": f"{b0['ref_id']}: {b0['source_publisher']}, {b0['source_document']}"})
     return pl.DataFrame(rows, schema=published.schema("estimates")).sort("entity_id", "metric")
 
@@ -144,7 +272,7 @@ def worklist(reference: pl.DataFrame, membership: pl.DataFrame, coordinates: pl.
             "cluster_id": gap["cluster_id"], "metric": gap["metric"], "year": TARGET_YEAR,
             "stands_in": "estimate" if e else "province_residual",
             "estimate": e.get("value_base"),
-            **{c: e.get(c) for c in ("low", "high", "base_ref", "base_unit")},
+            **{c: e.get(c) for c in ("low", "high", "base_ref", "base_unit", "n_backtest")},
             "document": document.format(year=TARGET_YEAR, city=city),
             "alternative": alternative.format(province=province or "", edition=TARGET_YEAR + 1)})
     return pl.DataFrame(rows, schema=published.schema("missing_figures"))

@@ -52,17 +52,28 @@ def with_city_geography(entity_shares: pl.DataFrame, plan_members: pl.DataFrame,
     return with_capital_distance(df, coordinates).drop("longitude", "latitude")
 
 
+#: GB/T 2260 gives the seat of each province's government the first prefecture code.
+CAPITAL_CODE = "0100"
+
+
+def capital_ids(coordinates: pl.DataFrame) -> set[str]:
+    """The provincial capitals among the prefecture-level cities (``xx0100``)."""
+    return set(coordinates.filter(
+        pl.col("entity_id").str.starts_with("cn_city_"),
+        pl.col("adcode").cast(pl.String).str.ends_with(CAPITAL_CODE))["entity_id"])
+
+
 def with_capital_distance(df: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
     """For every prefecture-level city, its province, the distance to the provincial capital and
     GDP per head relative to the capital's: the linkage proxy beyond the five clusters.
 
-    The capital is read from the division code, not listed: GB/T 2260 gives the seat of each
-    province's government the first prefecture code (``xx0100``), and municipalities have none.
+    The capital is read from the division code, not listed (:data:`CAPITAL_CODE`), and
+    municipalities have none.
     """
     cities = coordinates.filter(pl.col("entity_id").str.starts_with("cn_city_")).select(
         "entity_id", "province_zh",
-        (pl.col("adcode").cast(pl.String).str.slice(0, 2) + "0100").alias("_cap_code"))
-    capitals = (coordinates.filter(pl.col("adcode").cast(pl.String).str.ends_with("0100"))
+        (pl.col("adcode").cast(pl.String).str.slice(0, 2) + CAPITAL_CODE).alias("_cap_code"))
+    capitals = (coordinates.filter(pl.col("adcode").cast(pl.String).str.ends_with(CAPITAL_CODE))
                 .select(pl.col("adcode").cast(pl.String).alias("_cap_code"),
                         pl.col("entity_id").alias("capital_id"),
                         pl.col("longitude").alias("_klon"), pl.col("latitude").alias("_klat")))

@@ -135,7 +135,7 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
     from citycluster.ingest.cluster_totals import city_cluster_shares
-    from citycluster.ingest.estimates import projected
+    from citycluster.ingest.estimates import backtest, projected
     from citycluster.ingest.place_names import place_names
     from citycluster.ingest.shares import build_shares
 
@@ -151,6 +151,7 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
                                     tables["coordinates"])
     tables["estimates"] = projected(tables["reference"], tables["membership"],
                                     tables["coordinates"])
+    tables["estimates_backtest"] = backtest(tables["reference"], tables["coordinates"])
     tables["cluster_totals"] = city_cluster_shares(tables["reference"], tables["membership"],
                                                    tables["coordinates"], tables["estimates"])
     tables["place_names"] = place_names(tables)

@@ -25,7 +25,7 @@ from citycluster.report import (
 )
 from citycluster.report.i18n import entries
 from citycluster.report.voice import Voice
-from citycluster.report.xref import table_number
+from citycluster.report.xref import figure_number, table_number
 
 Tables = Mapping[str, pl.DataFrame]
 
@@ -75,7 +75,27 @@ def data_section(tables: Tables, v: Voice) -> str:
             mix=html.mix_text(html.counts_of(reference, "source_kind"), v)),
         v.t("data_weak", n_weak=int(given["weak_basis"].sum()), n_verdicts=given.height),
     ], html.table(by_file, [v.t("table_file"), *(v.label(k) for k in kinds)]),
-        caption=html.numbered("data", v.t("data_table"), v))
+        caption=html.numbered("data", v.t("data_table"), v),
+        after=[backtest_text(tables["estimates_backtest"], tables["estimates"], v)],
+        figure=exhibit.figure("estimates_backtest", tables, v, v.t("figure_backtest")))
+
+
+def backtest_text(backtest: pl.DataFrame, estimates: pl.DataFrame, v: Voice) -> str:
+    """How far off the estimator is on the cities whose 2023 figure is known, per metric, and
+    which estimates rest on too few of them to be trusted like the others."""
+    from citycluster.ingest.estimates import MIN_BACKTEST
+
+    items = [v.t("backtest_item", metric=v.label(metric), n=rows.height,
+                 error=v.pct(float(rows["error_share"].abs().median()), 1),  # type: ignore[arg-type]
+                 inside=int(rows["inside"].sum()))
+             for (metric,), rows in backtest.sort("metric", descending=True).group_by(
+                 "metric", maintain_order=True)]
+    weak = estimates.filter(pl.col("n_backtest") < MIN_BACKTEST)
+    least = v.t("backtest_least", n=MIN_BACKTEST, members=v.t("list_sep").join(
+        f"{v.name(r['entity_id'])} ({v.label(r['metric'])})" for r in weak.iter_rows(named=True)))
+    return v.t("backtest_intro", figure=v.t("figure_ref", n=figure_number("estimates_backtest")),
+               items=v.t("list_sep").join(items)) + (v.t("sentence_sep") + least
+                                                       if weak.height else "")
 
 
 def validation_section(tables: Tables, v: Voice) -> str:

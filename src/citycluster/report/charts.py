@@ -20,7 +20,7 @@ import altair as alt
 import polars as pl
 
 from citycluster.errors import LookupFailed
-from citycluster.report import chinamap, citycharts
+from citycluster.report import backtestchart, chinamap, citycharts
 from citycluster.report.i18n import phrase
 from citycluster.report.labels import placed
 from citycluster.report.render import TEXT_PX, wrapped_labels
@@ -353,6 +353,8 @@ FIGURES: tuple[Figure, ...] = (
                                              v)),
     Figure("cluster_map", lambda d, v: chinamap.cluster_map(
         d["membership"], d["coordinates"], d["cluster_totals"], v)),
+    Figure("estimates_backtest",
+           lambda d, v: backtestchart.estimates_backtest(d["estimates_backtest"], v)),
     Figure("city_shares", citycharts.city_shares, ("share_cities",)),
     Figure("city_scaling", citycharts.city_scaling, ("scaling_cities",)),
     Figure("city_linkage", citycharts.city_linkage, ("linkage_distance_cities",)),

@@ -67,11 +67,13 @@ def numbered(name: str, caption: str, v: Voice) -> dict[str, str]:
 
 
 def section(id: str, title: str, paragraphs: Sequence[str],
-            table: dict[str, Any] | None = None, caption: dict[str, str] | None = None) -> str:
+            table: dict[str, Any] | None = None, caption: dict[str, str] | None = None,
+            after: Sequence[str] = (), figure: str = "") -> str:
     """One report section as HTML; every value is escaped. A table comes with its numbered
-    caption (:func:`numbered`)."""
+    caption (:func:`numbered`); ``after`` it, more paragraphs and a figure's HTML."""
     return _ENV.get_template("summary.html.j2").render(
-        id=id, title=title, paragraphs=paragraphs, table=table, caption=caption)
+        id=id, title=title, paragraphs=paragraphs, table=table, caption=caption, after=after,
+        figure=Markup(figure))
 
 
 VERDICTS = ("consistent", "inconsistent", "unverifiable")

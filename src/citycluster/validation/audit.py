@@ -19,7 +19,7 @@ from citycluster.publish import fresh_sibling, swap_directory
 from citycluster.validation import expectations as ex
 
 #: Tables ingest derives rather than reads; every other staged table is declared in the contract.
-DERIVED_TABLES = ("shares", "cluster_totals", "estimates", "place_names")
+DERIVED_TABLES = ("shares", "cluster_totals", "estimates", "estimates_backtest", "place_names")
 
 
 class ValidationFailed(CityclusterError, RuntimeError):
@@ -129,6 +129,8 @@ def audit(staging: Path, raw_dir: Path, province_sum_tolerance: float,
     suites["shares"] = (tables["shares"], ex.shares_rules(), "entity_id")
     suites["cluster_totals"] = (tables["cluster_totals"], ex.cluster_total_rules(), "entity_id")
     suites["estimates"] = (tables["estimates"], ex.estimate_rules(), "entity_id")
+    suites["estimates_backtest"] = (tables["estimates_backtest"], ex.backtest_rules(),
+                                    "entity_id")
     suites["place_names"] = (tables["place_names"], ex.place_name_rules(), "entity_id")
     suites["cross_table"] = (cross_checks(tables), ex.cross_rules(province_sum_tolerance),
                              "subject")

@@ -183,15 +183,32 @@ def cluster_total_rules() -> list[Rule]:
 
 def estimate_rules() -> list[Rule]:
     """Rules for the estimates of missing member figures: the contract's, one estimate per
-    member and metric, and each inside its own interval."""
+    member and metric, and each strictly inside its own interval."""
     return [
         *contract_rules(published.contract("estimates"), several_files=False),
         Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["entity_id", "metric"]},
              "one estimate per member and metric"),
-        Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value_base",
-             "column_B": "low", "or_equal": True}, "an estimate is not below its interval"),
-        Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "high",
-             "column_B": "value_base", "or_equal": True}, "an estimate is not above its interval"),
+        *_inside("value_base", "an estimate"),
+    ]
+
+
+def _inside(value: str, what: str) -> list[Rule]:
+    """``value`` strictly inside the row's interval (``low``, ``high``)."""
+    pair = "ExpectColumnPairValuesAToBeGreaterThanB"
+    return [Rule(pair, {"column_A": value, "column_B": "low", "or_equal": False},
+                 f"{what} is above its interval's lower end"),
+            Rule(pair, {"column_A": "high", "column_B": value, "or_equal": False},
+                 f"{what} is below its interval's upper end")]
+
+
+def backtest_rules() -> list[Rule]:
+    """Rules for the estimator's backtest: the contract's, one row per city and metric, and
+    each estimate strictly inside its interval."""
+    return [
+        *contract_rules(published.contract("estimates_backtest"), several_files=False),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["entity_id", "metric"]},
+             "one backtest per city and metric"),
+        *_inside("estimate", "a backtested estimate"),
     ]
 
 
