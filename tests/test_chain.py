@@ -43,7 +43,8 @@ def test_chain_publishes_reports_and_executed_notebooks(chain_repo: Path) -> Non
         assert counts == list(range(1, len(counts) + 1)), (path.name, counts)
     processed = sorted(p.name for p in (chain_repo / "data" / "processed").glob("*.parquet"))
     assert processed == ["claims.parquet", "cluster_totals.parquet", "coordinates.parquet",
-                         "estimates.parquet", "factcheck.parquet", "links.parquet",
+                         "estimates.parquet", "estimates_backtest.parquet",
+                         "factcheck.parquet", "links.parquet",
                          "membership.parquet", "missing_figures.parquet",
                          "model_comparison.parquet", "model_influence.parquet",
                          "model_predictions.parquet",
