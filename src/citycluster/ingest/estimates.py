@@ -15,11 +15,12 @@ measured on cities it was not built from. A member with no earlier official figu
 estimate and stays bounded by its province's residual
 (:mod:`citycluster.ingest.cluster_totals`).
 
-Where a metric has fewer than :data:`MIN_BACKTEST` backtested cities (GDP: its 2022 figures
-are in the tables for only a few cities), no percentile can be placed: the interval is the
-largest error seen, either way, and the estimates say how few cities it rests on
-(``n_backtest``); the worklist and the report name them as the estimates the backtest trusts
-least.
+An estimate says how many backtested cities it rests on (``n_backtest``: its kind's, where
+the estimator adjusts by kind); the worklist and the report name those resting on fewer than
+:data:`MIN_BACKTEST` as the estimates the backtest trusts least (today the capitals: three
+capitals give their adjustment). Where a metric has fewer than :data:`MIN_BACKTEST` backtested
+cities in all, no percentile can be placed, and its interval is the largest error seen, either
+way.
 """
 
 from __future__ import annotations
@@ -114,6 +115,13 @@ class Calibration:
     low: float
     high: float
     n: int
+    #: How many backtested cities of each kind there are (a kind's adjustment rests on them).
+    kinds: dict[str, int]
+
+    def resting_on(self, kind: str) -> int:
+        """How many backtested cities an estimate of ``kind`` rests on: its kind's, where the
+        estimator adjusts by kind, else all of them."""
+        return self.kinds.get(kind, 0) if self.method == "province_change_by_kind" else self.n
 
 
 def kind_of(entity_id: str, capitals: set[str]) -> str:
@@ -182,7 +190,8 @@ def calibrate(reference: pl.DataFrame, coordinates: pl.DataFrame,
     for row in obs.iter_rows(named=True):
         errors.setdefault(row["kind"], []).append(row["error"])
     low, high = _ends([r for _, r in _left_out(obs, method)])
-    return Calibration(metric, method, _adjustments(errors, method), low, high, obs.height)
+    return Calibration(metric, method, _adjustments(errors, method), low, high, obs.height,
+                       {kind: len(e) for kind, e in errors.items()})
 
 
 def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
@@ -243,7 +252,8 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
                 "base_ref": b0["ref_id"], "base_year": year, "base_value": b0["value_base"],
                 "province_id": prov, "province_ratio": ratios[prov], "ratio_refs": refs[prov],
                 "kind": kind, "method": cal.method,
-                "adjustment": math.exp(cal.adjustment.get(kind, 0.0)), "n_backtest": cal.n,
+                "adjustment": math.exp(cal.adjustment.get(kind, 0.0)),
+                "n_backtest": cal.resting_on(kind),
                 "source": f"{b0['ref_id']}: {b0['source_publisher']}, {b0['source_document']}"})
     return pl.DataFrame(rows, schema=published.schema("estimates")).sort("entity_id", "metric")
 

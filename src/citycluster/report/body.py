@@ -92,7 +92,8 @@ def backtest_text(backtest: pl.DataFrame, estimates: pl.DataFrame, v: Voice) -> 
                  "metric", maintain_order=True)]
     weak = estimates.filter(pl.col("n_backtest") < MIN_BACKTEST)
     least = v.t("backtest_least", n=MIN_BACKTEST, members=v.t("list_sep").join(
-        f"{v.name(r['entity_id'])} ({v.label(r['metric'])})" for r in weak.iter_rows(named=True)))
+        v.t("backtest_member", name=v.name(r["entity_id"]), metric=v.label(r["metric"]))
+        for r in weak.iter_rows(named=True)))
     return v.t("backtest_intro", figure=v.t("figure_ref", n=figure_number("estimates_backtest")),
                items=v.t("list_sep").join(items)) + (v.t("sentence_sep") + least
                                                        if weak.height else "")
