@@ -26,7 +26,10 @@ def estimates_backtest(backtest: pl.DataFrame, v: Voice) -> alt.LayerChart:
         (pl.col("high") / pl.col("observed") - 1).alias("high"),
         pl.when(pl.col("inside")).then(pl.lit(order[0])).otherwise(pl.lit(order[1]))
         .alias("held"))
-    y = alt.Y("city:N", title=None, sort=alt.EncodingSortField("error", order="ascending"))
+    # a long name (Xiangxi Tujia-Miao Autonomous Prefecture) is cut to keep the chart within
+    # render.MAX_WIDTH; its tooltip and the CSV give it whole
+    y = alt.Y("city:N", title=None, sort=alt.EncodingSortField("error", order="ascending"),
+              axis=alt.Axis(labelLimit=210))
     x = alt.X("error:Q", title=t["bt_axis"], axis=alt.Axis(format="%"))
     color = alt.Color("held:N", title=t["bt_held"], sort=order, legend=alt.Legend(orient="top"),
                       scale=alt.Scale(domain=order, range=list(BACKTEST_COLORS.values())))
@@ -42,5 +45,5 @@ def estimates_backtest(backtest: pl.DataFrame, v: Voice) -> alt.LayerChart:
         x="error:Q")
     inside = int(backtest["inside"].sum())
     return (span + point + zero).properties(
-        title=t["bt_title"], width=200, height=alt.Step(16),
+        title=t["bt_title"], width=200, height=alt.Step(14),
         description=t["bt_desc"].format(n=backtest.height, inside=inside))
