@@ -1,10 +1,13 @@
-"""Turning a chart into what a reader gets: the theme, a CJK-capable font, exported files, and
-the offline embedding in the report.
+"""Turning a chart into what a reader gets: the theme, a CJK-capable font, the layout limits
+every chart keeps, the spec as exported (:func:`prepared`), the exported files, and the
+notebooks' offline embedding.
 
-Charts are embedded offline: :func:`vega_bundle_html` emits the Vega, Vega-Lite and vega-embed
-libraries once per page (from vl-convert, wrapped in a function scope so the bundle's top-level
-constants cannot clash), and :func:`chart_html` adds one ``div`` and one ``vegaEmbed`` call per
-chart. Altair's own HTML output loads these libraries from a CDN, which a reader offline lacks.
+The reports inline each chart's exported SVG (:mod:`citycluster.report.exhibit`) and carry no
+charting library. The executed notebooks draw their charts live: :func:`vega_bundle_html` emits
+the Vega, Vega-Lite and vega-embed libraries once per page (from vl-convert, wrapped in a
+function scope so the bundle's top-level constants cannot clash) and :class:`OfflineRenderer`
+one ``div`` and one ``vegaEmbed`` call per chart; Altair's own HTML output loads these
+libraries from a CDN, which a reader offline lacks.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from pathlib import Path
 
 import altair as alt
 import polars as pl
-from markupsafe import Markup
 
 from citycluster.errors import EnvironmentProblem
 
@@ -62,12 +64,6 @@ def wrapped_labels(chars: int = LABEL_CHARS) -> str:
 def themed(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """The chart with the project's theme applied (for embedding and export alike)."""
     return chart.configure(**theme()["config"])
-
-
-def description(chart: alt.TopLevelMixin) -> str:
-    """The chart's text description, for the figure caption and screen readers."""
-    desc = chart.to_dict().get("description")
-    return str(desc) if desc else ""
 
 
 def register_cjk_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> Path:
@@ -327,24 +323,6 @@ def _embed(spec: dict, element_id: str, label: str) -> tuple[str, str]:
     script = (f'<script>vegaEmbed("#{safe_id}", {spec_json}, {{"renderer": "svg", '
               f'"actions": false}}).catch(function (e) {{ console.error(e); }});</script>')
     return div, script
-
-
-def chart_html(chart: alt.TopLevelMixin, element_id: str, caption: str | Markup, *,
-               anchor: str | None = None, label: str = "",
-               links: tuple[tuple[str, str], ...] = ()) -> str:
-    """One chart: a figure (with ``anchor`` as its id) with a visible caption led by its
-    ``label`` (Figure 3), the ``links`` to its evidence under it, then its vegaEmbed call. A
-    caption given as Markup (with its ids linked) is already escaped."""
-    desc = description(chart) or (caption.striptags() if isinstance(caption, Markup) else caption)
-    div, script = _embed(compact(chart.to_dict()), element_id, desc)
-    ident = f' id="{html.escape(anchor)}"' if anchor else ""
-    lead = f"<b>{html.escape(label)}</b> " if label else ""
-    evidence = "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
-                       for href, text in links)
-    nav = f'<div class="cc-evidence">{evidence}</div>' if evidence else ""
-    text = str(caption) if isinstance(caption, Markup) else html.escape(caption)
-    return (f'<figure class="chart"{ident} role="group" aria-label="{html.escape(desc)}">{div}'
-            f"<figcaption>{lead}{text}</figcaption>{nav}</figure>{script}")
 
 
 class OfflineRenderer:
