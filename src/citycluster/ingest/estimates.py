@@ -45,6 +45,10 @@ NOMINAL = 0.90
 MIN_BACKTEST = 10
 #: The estimators the backtest chooses between (the ``method`` column).
 METHODS = ("province_change", "province_change_by_kind")
+#: Official population figures nearer 2023 than the census, which a member's estimate starts
+#: from where they exist: year-end figures before 2023 (the nearest first), and one after it.
+NEARER_YEARS = (2022, 2021)
+LATER_YEAR = 2024
 
 
 def _figures(reference: pl.DataFrame, metric: str, year: int, vintage: str) -> pl.DataFrame:
@@ -221,10 +225,53 @@ def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame
     return pl.DataFrame(rows, schema=published.schema("estimates_backtest"))
 
 
+def _own_figures(reference: pl.DataFrame, metric: str) -> dict[tuple[str, int], dict]:
+    """Every first-release figure of ``metric`` in China, by (entity, year)."""
+    rows = (reference.filter(pl.col("metric") == metric, pl.col("country") == "CHN",
+                             pl.col("vintage") == "first_release", pl.col("year").is_not_null())
+            .sort("ref_id").unique(["entity_id", "year"], keep="first", maintain_order=True))
+    return {(r["entity_id"], r["year"]): r for r in rows.iter_rows(named=True)}
+
+
+def _nearer(entity: str, prov: str, kind: str, cal: Calibration,
+            own: dict[tuple[str, int], dict]) -> dict | None:
+    """A population estimate from official figures nearer 2023 than the census, or None.
+
+    Between a figure before 2023 and one after it, the estimate is interpolated (on a log
+    scale), and the two figures bound it: an interval no backtest is needed for, as long as the
+    change ran one way. Otherwise the nearest earlier figure is moved with its province over
+    the same years and by its kind's adjustment for as many years; its interval is the census
+    backtest's, which a shorter projection should not exceed (not measured: no city has both a
+    year-end 2022 and an observed 2023 figure in the tables).
+    """
+    before = next((own[(entity, y)] for y in NEARER_YEARS if (entity, y) in own), None)
+    if before is None:
+        return None
+    after = own.get((entity, LATER_YEAR))
+    if after is not None and after["value_base"] != before["value_base"]:
+        a, b = before["value_base"], after["value_base"]
+        value = a * (b / a) ** ((TARGET_YEAR - before["year"]) / (LATER_YEAR - before["year"]))
+        return {"start": before, "value_base": value, "low": min(a, b), "high": max(a, b),
+                "province_ratio": None, "ratio_refs": f"{after['ref_id']}/{before['ref_id']}",
+                "method": "interpolated", "adjustment": 1.0, "n_backtest": 0}
+    then, now = own.get((prov, before["year"])), own.get((prov, TARGET_YEAR))
+    if then is None or now is None:
+        return None
+    ratio = now["value_base"] / then["value_base"]
+    shift = cal.adjustment.get(kind, 0.0) * (TARGET_YEAR - before["year"]) / (
+        TARGET_YEAR - BASE[cal.metric][0])
+    value = before["value_base"] * ratio * math.exp(shift)
+    return {"start": before, "value_base": value, "low": value * math.exp(cal.low),
+            "high": value * math.exp(cal.high), "province_ratio": ratio,
+            "ratio_refs": f"{now['ref_id']}/{then['ref_id']}", "method": cal.method,
+            "adjustment": math.exp(shift), "n_backtest": cal.resting_on(kind)}
+
+
 def projected(reference: pl.DataFrame, membership: pl.DataFrame,
               coordinates: pl.DataFrame) -> pl.DataFrame:
-    """One row per missing member figure that an earlier official figure can estimate, by the
-    estimator the backtest chose, with its nominal 90% interval."""
+    """One row per missing member figure that an official figure can estimate: from the
+    nearest ones (:func:`_nearer`, population), else from the base year by the estimator the
+    backtest chose, with its nominal 90% interval."""
     province = province_of(reference, coordinates)
     capitals = capital_ids(coordinates)
     gaps = missing(reference, membership)
@@ -234,27 +281,35 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
         if cal is None:
             continue
         base = _figures(reference, metric, year, vintage)
+        own = _own_figures(reference, metric)
         provinces = province_changes(_ratios(reference, metric))
         ratios = dict(provinces.select("province_id", "province_ratio").iter_rows())
         refs = dict(provinces.select("province_id", "ratio_refs").iter_rows())
         for gap in gaps.filter(pl.col("metric") == metric).iter_rows(named=True):
-            b = base.filter(pl.col("entity_id") == gap["entity_id"])
-            prov = province.get(gap["entity_id"])
-            if b.is_empty() or prov not in ratios:
+            entity, prov = gap["entity_id"], province.get(gap["entity_id"])
+            kind = kind_of(entity, capitals)
+            found = _nearer(entity, prov, kind, cal, own) if metric == "population" and prov \
+                else None
+            b = base.filter(pl.col("entity_id") == entity)
+            if found is None and not b.is_empty() and prov in ratios:
+                b0 = b.row(0, named=True)
+                shift = cal.adjustment.get(kind, 0.0)
+                value = b0["value_base"] * ratios[prov] * math.exp(shift)
+                found = {"start": b0 | {"year": year}, "value_base": value,
+                         "low": value * math.exp(cal.low), "high": value * math.exp(cal.high),
+                         "province_ratio": ratios[prov], "ratio_refs": refs[prov],
+                         "method": cal.method, "adjustment": math.exp(shift),
+                         "n_backtest": cal.resting_on(kind)}
+            if found is None:
                 continue
-            b0 = b.row(0, named=True)
-            kind = kind_of(gap["entity_id"], capitals)
-            value = b0["value_base"] * ratios[prov] * math.exp(cal.adjustment.get(kind, 0.0))
+            start = found.pop("start")
             rows.append({
-                "entity_id": gap["entity_id"], "metric": metric, "year": TARGET_YEAR,
-                "vintage": VINTAGE, "value_base": value, "low": value * math.exp(cal.low),
-                "high": value * math.exp(cal.high), "base_unit": b0["base_unit"],
-                "base_ref": b0["ref_id"], "base_year": year, "base_value": b0["value_base"],
-                "province_id": prov, "province_ratio": ratios[prov], "ratio_refs": refs[prov],
-                "kind": kind, "method": cal.method,
-                "adjustment": math.exp(cal.adjustment.get(kind, 0.0)),
-                "n_backtest": cal.resting_on(kind),
-                "source": f"{b0['ref_id']}: {b0['source_publisher']}, {b0['source_document']}"})
+                "entity_id": entity, "metric": metric, "year": TARGET_YEAR, "vintage": VINTAGE,
+                **found, "base_unit": start["base_unit"], "base_ref": start["ref_id"],
+                "base_year": start["year"], "base_value": start["value_base"],
+                "province_id": prov, "kind": kind,
+                "source": f"{start['ref_id']}: {start['source_publisher']}, "
+                          f"{start['source_document']}"})
     return pl.DataFrame(rows, schema=published.schema("estimates")).sort("entity_id", "metric")
 
 

@@ -90,7 +90,8 @@ def backtest_text(backtest: pl.DataFrame, estimates: pl.DataFrame, v: Voice) -> 
                  inside=int(rows["inside"].sum()))
              for (metric,), rows in backtest.sort("metric", descending=True).group_by(
                  "metric", maintain_order=True)]
-    weak = estimates.filter(pl.col("n_backtest") < MIN_BACKTEST)
+    weak = estimates.filter(pl.col("n_backtest") < MIN_BACKTEST,
+                            pl.col("method") != "interpolated")
     least = v.t("backtest_least", n=MIN_BACKTEST, members=v.t("list_sep").join(
         v.t("backtest_member", name=v.name(r["entity_id"]), metric=v.label(r["metric"]))
         for r in weak.iter_rows(named=True)))
