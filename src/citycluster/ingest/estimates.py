@@ -93,7 +93,8 @@ def changes(ratios: pl.DataFrame, provinces: pl.DataFrame,
 
 def province_changes(ratios: pl.DataFrame) -> pl.DataFrame:
     """Each province's 2023 figure over its base-year figure, whether or not any of its cities
-    has both years: a missing member is projected with it even where no spread is local."""
+    has both years: a missing member is projected with it even where none of its province's
+    cities is backtested (the interval comes from every backtested city)."""
     return ratios.filter(pl.col("entity_id").str.starts_with("cn_prov_")).select(
         pl.col("entity_id").alias("province_id"), pl.col("ratio").alias("province_ratio"),
         pl.col("refs").alias("ratio_refs"))
