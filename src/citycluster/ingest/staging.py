@@ -134,8 +134,9 @@ def stage_all(raw_dir: Path, staging_dir: Path, approx_tolerance: float) -> dict
 
     Staging is cleared first, so validation never audits a table left over from an older run.
     """
+    from citycluster.ingest.backtest import backtest
     from citycluster.ingest.cluster_totals import city_cluster_shares
-    from citycluster.ingest.estimates import backtest, projected
+    from citycluster.ingest.estimates import projected
     from citycluster.ingest.place_names import place_names
     from citycluster.ingest.shares import build_shares
 

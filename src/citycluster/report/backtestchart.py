@@ -1,5 +1,5 @@
 """The figure of the estimator's backtest: each city whose 2023 figure is known, estimated as a
-missing member would be (:func:`citycluster.ingest.estimates.backtest`), against what was
+missing member would be (:func:`citycluster.ingest.backtest.backtest`), against what was
 observed, with its interval."""
 
 from __future__ import annotations

@@ -83,11 +83,14 @@ def data_section(tables: Tables, v: Voice) -> str:
 def backtest_text(backtest: pl.DataFrame, estimates: pl.DataFrame, v: Voice) -> str:
     """How far off the estimator is on the cities whose 2023 figure is known, per metric, and
     which estimates rest on too few of them to be trusted like the others."""
-    from citycluster.ingest.estimates import MIN_BACKTEST
+    from citycluster.ingest.backtest import METHODS, MIN_BACKTEST
 
+    # the method chosen is the most elaborate one its rows used (city_trend falls back to the
+    # kind's adjustment for a city without a census trend, never the other way)
     items = [v.t("backtest_item", metric=v.label(metric), n=rows.height,
                  error=v.pct(float(rows["error_share"].abs().median()), 1),  # type: ignore[arg-type]
-                 inside=int(rows["inside"].sum()))
+                 inside=int(rows["inside"].sum()),
+                 method=v.t("method_" + max(set(rows["method"]), key=METHODS.index)))
              for (metric,), rows in backtest.sort("metric", descending=True).group_by(
                  "metric", maintain_order=True)]
     weak = estimates.filter(pl.col("n_backtest") < MIN_BACKTEST,
