@@ -176,6 +176,30 @@ def test_failing_notebook_gives_summary_and_keeps_outputs(standin_chain: Path, t
     assert tree_bytes(root / "reports") == before
 
 
+def test_a_step_that_leaves_out_a_declared_output_is_refused(standin_chain: Path,
+                                                            tmp_path: Path) -> None:
+    """A step that finishes without writing an output it declares is refused: the error names
+    the step and the output, and nothing is published (the staging copy of the reports still
+    holds the last run's file, which must not pass for this run's). On the stand-in chain."""
+    root = tmp_path / "repo"
+    shutil.copytree(standin_chain, root)
+    nb_path = root / "notebooks" / "04_factcheck.ipynb"
+    text = nb_path.read_text(encoding="utf-8")
+    assert "for name in cat.writes:" in text
+    nb_path.write_text(text.replace(
+        "for name in cat.writes:",
+        "for name in [n for n in cat.writes if n != 'missing_figures_csv']:"), encoding="utf-8")
+    before = tree_bytes(root / "reports")
+
+    result = run_cli(root, "run", "--only", "04_factcheck", "--force")
+
+    assert result.returncode != 0
+    assert ("step 04_factcheck finished without writing missing_figures_csv "
+            "(reports_dir/missing_figures.csv)") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_bytes(root / "reports") == before
+
+
 def test_failing_validation_leaves_processed_untouched(chain_repo: Path,
                                                       tmp_path: Path) -> None:
     root = tmp_path / "repo"

@@ -138,11 +138,15 @@ def influence(fit: Fit, label: str) -> pl.DataFrame:
     loo = float(fit.result.params.iloc[col]) - delta
     labels = (fit.data[label].astype(str).tolist() if label in fit.data
               else [str(i) for i in range(len(fit.data))])
+    # a point with leverage 1 (alone in its fixed-effect group) is fitted exactly whatever its
+    # value: its Cook's distance is undefined (0/0), stored empty rather than as NaN
+    cooks = [float(c) if np.isfinite(c) and hi < 1 - 1e-9 else None
+             for c, hi in zip(infl.cooks_distance[0], h, strict=True)]
     return pl.DataFrame({
         "model": fit.spec.name, "sample": fit.spec.sample, "label": labels,
         "fitted": np.asarray(fit.result.fittedvalues), "residual": np.asarray(fit.result.resid),
-        "leverage": infl.hat_matrix_diag, "cooks_distance": infl.cooks_distance[0],
-        "loo_estimate": loo,
+        "leverage": infl.hat_matrix_diag,
+        "cooks_distance": pl.Series(cooks, dtype=pl.Float64), "loo_estimate": loo,
     })
 
 
@@ -170,7 +174,7 @@ def tidy(fit: Fit, *, boot: tuple[float, float], infl: pl.DataFrame) -> pl.DataF
     res = fit.result
     ci = res.conf_int()
     key = fit.key_term
-    top = infl.sort("cooks_distance", descending=True).row(0, named=True)
+    top = infl.sort("cooks_distance", descending=True, nulls_last=True).row(0, named=True)
     rows = []
     for term in res.params.index:
         low, high = float(ci.loc[term, 0]), float(ci.loc[term, 1])

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from citycluster.data import published
+from citycluster.data import packages, published
 from citycluster.errors import LookupFailed
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import write_parquet_atomic, write_text_atomic
@@ -74,9 +74,18 @@ DATASETS: dict[str, Dataset] = {
     "missing_figures_csv": Dataset("reports_dir", "missing_figures.csv"),
     "estimates_backtest_csv": Dataset("reports_dir", "estimates_backtest.csv"),
     "figures": Dataset("reports_dir", "figures"),
+    # the standard Data Packages describing what a run published (citycluster.data.packages)
+    "processed_package": Dataset("processed_dir", "datapackage.json"),
+    "reports_package": Dataset("reports_dir", "datapackage.json"),
     "report": Dataset("reports_dir", "report.{lang}.html"),
     "report_pdf": Dataset("reports_dir", "report.{lang}.pdf"),
 }
+
+#: The tables each Data Package describes, derived from DATASETS: every parquet published
+#: into processed_dir, and every result table a reader downloads as CSV beside the report.
+PROCESSED_TABLES = tuple(n for n, d in DATASETS.items()
+                         if d.folder == "processed_dir" and d.path.endswith(".parquet"))
+DOWNLOADED_TABLES = tuple(n.removesuffix("_csv") for n in DATASETS if n.endswith("_csv"))
 
 #: Each step's reads and writes, by dataset name: the one declaration of the chain's data flow.
 FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -88,7 +97,7 @@ FLOWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "04_factcheck": (("claims", "reference", "links", "shares", "membership", "cluster_totals",
                       "place_names", "estimates", "estimates_backtest", "coordinates"),
                      ("factcheck", "factcheck_csv", "missing_figures", "missing_figures_csv",
-                      "estimates_backtest_csv")),
+                      "estimates_backtest_csv", "processed_package", "reports_package")),
     "05_figures": (("shares", "models", "model_predictions", "model_influence",
                     "model_comparison", "claims", "reference", "factcheck", "links",
                     "paragraphs", "place_names", "membership", "coordinates", "cluster_totals",
@@ -245,6 +254,12 @@ class Catalog:
         """Every table the step declares it reads, by name (folders and raw files left out)."""
         return {n: self.load(n) for n in self.reads
                 if DATASETS[n].path.endswith((".parquet", ".csv"))}
+
+    def save_package(self, name: str, package: dict[str, Any]) -> Path:
+        """A declared Data Package descriptor, written atomically as JSON."""
+        path = self.target(name)
+        write_text_atomic(path, packages.dumps(package))
+        return path
 
     def save(self, name: str, table: pl.DataFrame) -> Path:
         """A declared table, checked against its contract in data/processed.datapackage.yaml

@@ -36,7 +36,9 @@ from citycluster.chain.plan import (
     HookContext,
     Planner,
     left_out_of_date,
+    output_stamps,
     require_inputs,
+    require_outputs,
     waves,
 )
 from citycluster.chain.pool import WorkerPool
@@ -193,13 +195,15 @@ def _run_chain(
                 context = HookContext(params, stage, lang, result.timings)
                 if hooks is not None and hasattr(hooks, "before"):
                     hooks.before(context)
-                todo.append(Execution(n, label, key, step, lang, hooks, context))
+                todo.append(Execution(n, label, key, step, lang, hooks, context,
+                                      output_stamps(step, lang, dirs)))
             alone = len(todo) == 1 or jobs <= 1
             for item, (executed, took) in pool.run(todo, run_params, progress and alone):
                 start = time.perf_counter()
                 if item.hooks is not None and hasattr(item.hooks, "after"):
                     item.hooks.after(item.context, executed)
                 took += time.perf_counter() - start
+                require_outputs(item, dirs)
                 result.timings[item.label] = round(took, 2)
                 echo(f"{item.n} {item.label} done in {took:.1f} s")
                 _record_timings(build, result, params)

@@ -48,6 +48,8 @@ class Execution:
     lang: str | None
     hooks: Any
     context: HookContext
+    #: Each declared output file as it stood before the step ran (:func:`output_stamps`).
+    stamps: dict[Path, tuple[int, int]]
 
 
 def step_files(patterns: Sequence[Pattern], dirs: dict[str, Path],
@@ -121,6 +123,38 @@ def require_inputs(step: Step, dirs: dict[str, Path]) -> None:
             f"{'does' if one else 'do'} not exist; {' and '.join(makers)} "
             f"make{'s' if len(makers) == 1 else ''} {'it' if one else 'them'}: run "
             f"`citycluster run --until {step.name}` (or `make report`)")
+
+
+class MissingOutput(CityclusterError):
+    """A step finished without writing an output it declares: what it did write is not
+    published, since a reader would get the last run's copy beside this run's tables."""
+
+
+def output_stamps(step: Step, lang: str | None,
+                  dirs: dict[str, Path]) -> dict[Path, tuple[int, int]]:
+    """Each file a step's outputs match now, by its inode and modification time: a file the
+    step writes (atomically, by a rename) afterwards differs in one or the other."""
+    return {path: (path.stat().st_ino, path.stat().st_mtime_ns)
+            for _, path in step_files(step.outputs, dirs, lang)}
+
+
+def require_outputs(execution: Execution, dirs: dict[str, Path]) -> None:
+    """Refuse an execution that wrote no file of a dataset it declares it writes (the staging
+    copy of the reports holds the last run's files, so a file must be new or rewritten)."""
+    step, lang = execution.step, execution.lang
+    unwritten = []
+    for name in catalog.FLOWS[step.name][1]:
+        globs = catalog.patterns((name,))
+        files = [path for _, path in step_files(globs, dirs, lang)]
+        if globs and not any(execution.stamps.get(path) != (path.stat().st_ino,
+                                                            path.stat().st_mtime_ns)
+                             for path in files):
+            folder, glob = globs[0]
+            unwritten.append(f"{name} ({folder}/{glob.format(lang=lang)})")
+    if unwritten:
+        raise MissingOutput(
+            f"step {execution.label} finished without writing {', '.join(unwritten)}, which "
+            f"it declares in FLOWS (src/citycluster/chain/catalog.py); nothing was published")
 
 
 def left_out_of_date(planner: Planner, steps: Sequence[Step], params: dict[str, Any],

@@ -51,10 +51,13 @@ class Field:
     #: ``x-template``: how a computed column's values are formed (``str.format`` fields), so the
     #: wording lives in the contract that describes the column, not in code.
     template: str | None = None
+    #: ``x-numeric``: a string column the reader checks as a number (a decimal or N/M), kept as
+    #: printed; Table Schema's number type has no fractions.
+    as_number: bool = False
 
     @property
     def numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES
+        return self.type in NUMERIC_TYPES or self.as_number
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         required=bool(c.get("required", False)), unique=bool(c.get("unique", False)),
         enum=tuple(str(v) for v in enum) if enum is not None else None,
         enum_from=raw.get("x-enum-from"), pattern=c.get("pattern"),
-        minimum=c.get("minimum"), maximum=c.get("maximum"), template=raw.get("x-template"))
+        minimum=c.get("minimum"), maximum=c.get("maximum"), template=raw.get("x-template"),
+        as_number=bool(raw.get("x-numeric", False)))
 
 
 def _contract(raw: dict[str, Any]) -> Contract:
@@ -181,7 +185,7 @@ def _contract(raw: dict[str, Any]) -> Contract:
             raise ContractError(f"{where}: primary key {key!r} is not a field")
     fks = tuple(ForeignKey(tuple(fk["fields"]), fk["reference"]["resource"],
                            tuple(fk["reference"]["fields"]))
-                for fk in schema.get("foreignKeys", []))
+                for fk in [*schema.get("foreignKeys", []), *schema.get("x-foreignKeys", [])])
     rules = tuple(Rule(r["rule"], r.get("severity", "critical"), r.get("description", ""))
                   for r in schema.get("x-rules", []))
     for rule in rules:

@@ -25,6 +25,8 @@ def _constraints(f: contracts.Field) -> str:
         parts.append("one of " + ", ".join(f"`{v}`" for v in f.enum))
     if f.enum_from == "units":
         parts.append("a unit of the unit table")
+    if f.as_number:
+        parts.append("a plain decimal, or N/M")
     if f.pattern:
         parts.append(f"matches `{f.pattern}`")
     if f.minimum is not None and f.maximum is not None:

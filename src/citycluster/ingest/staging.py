@@ -50,7 +50,7 @@ def _typed(df: pl.DataFrame, contract: contracts.Contract) -> pl.DataFrame:
             flag = pl.col(f.name).str.to_lowercase()
             casts.append(pl.when(flag == "true").then(True).when(flag == "false").then(False)
                          .otherwise(None).alias(f.name))
-        elif f.type == "number" and not (f.name == VALUE_COLUMN and "unit" in contract.columns):
+        elif f.type == "number":  # a printed value (x-numeric) stays as typed, for its unit
             casts.append(pl.col(f.name).cast(pl.Float64))
     return df.with_columns(casts) if casts else df
 

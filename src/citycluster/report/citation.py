@@ -13,10 +13,12 @@ from typing import Any
 
 import yaml
 
+from citycluster.data.packages import CONTENT_LICENCE as _CONTENT
+
 FILE = "CITATION.cff"
-#: The licence of the report's text and figures and of the tables the chain computes (the
-#: code's is CITATION.cff's ``license``); third-party figures keep their publishers' terms.
-CONTENT_LICENCE = "CC BY 4.0"
+#: The content licence as a reader sees it (declared in :mod:`citycluster.data.packages`,
+#: which also names it in the Data Packages).
+CONTENT_LICENCE = _CONTENT.short
 
 
 def load(root: Path) -> dict[str, Any]:
