@@ -16,6 +16,7 @@ import yaml
 from babel import Locale
 
 from citycluster import languages
+from citycluster.factcheck.verdicts import Tolerances
 from citycluster.paths import repo_root
 from citycluster.report import i18n
 from tests.conftest import DataAware
@@ -206,7 +207,7 @@ def test_the_report_renders_in_a_pseudo_locale_with_no_untranslated_word(
     from citycluster.report import article, citation
 
     checked = article.load(chain_repo / "data" / "raw" / "article.yaml")
-    html = "".join(body.sections(tables, v, body.Tolerances(0.05, 0.02, 2), ["xx"], record,
+    html = "".join(body.sections(tables, v, Tolerances(0.05, 0.02, 2), ["xx"], record,
                                  checked, citation.load(repo_root())))
 
     # data shown as it is, never translated: ids, the article's printed figures, file names

@@ -166,6 +166,34 @@ def test_the_package_is_laid_out_as_stages() -> None:
         assert doc and "import" in doc, f"{init.relative_to(ROOT)}: say what the stage may import"
 
 
+#: The longest a function may be: one screen, read at once.
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_longer_than_a_screen() -> None:
+    long = []
+    for path in (ROOT / "src" / "citycluster").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}::{node.name} ({lines} lines)")
+    assert not long, long
+
+
+def test_the_verdict_words_are_written_once() -> None:
+    """The verdicts come from the fact-check contract (factcheck.verdicts reads them there);
+    as string literals they appear only where a reason code happens to share the word."""
+    from citycluster.factcheck.verdicts import VERDICTS
+
+    written = set()
+    for path in (ROOT / "src" / "citycluster").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in VERDICTS:
+                written.add(str(path.relative_to(ROOT)))
+    assert len(written) <= 2, sorted(written)
+
+
 def test_notebooks_read_like_a_paper() -> None:
     """Each notebook's title names its own step, and its code cells stay short: the work is in
     the package, the notebook says what each step does and why."""

@@ -28,6 +28,7 @@ import patsy
 import polars as pl
 import statsmodels.formula.api as smf  # here, not in fit_ols: the chain imports it ahead
 
+from citycluster.analysis.keyrows import key_rows
 from citycluster.analysis.modelspec import ModelSpec, ModelSpecError, parse_specs
 from citycluster.data import published
 from citycluster.errors import InputError
@@ -266,9 +267,6 @@ def describe(row: dict[str, Any]) -> str:
     return text + (f". Read with care: {row['warning']}." if row["warning"] else ".")
 
 
-def key_rows(table: pl.DataFrame) -> pl.DataFrame:
-    """The row each model is about: its key slope, its not-estimable row, or its trend rows."""
-    return table.filter((pl.col("status") != "fitted") | pl.col("max_cooks").is_not_null())
 
 
 def published_comparison(table: pl.DataFrame, reference: pl.DataFrame,

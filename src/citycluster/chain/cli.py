@@ -151,8 +151,6 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
     """Run the chain for every combination of a parameter grid, in parallel; or plan the runs
     for other machines (--emit-matrix) and index what they made (--collect)."""
     from citycluster.chain import sweep as sw
-    from citycluster.chain.params import parse_assignment, read_yaml
-    from citycluster.paths import repo_root, resolve
 
     if collect_dir is not None:
         given = [name for name, value in (("--grid", grid_file), ("-g", grid_items),
@@ -172,6 +170,27 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
                                "Dask scheduler, such as tcp://host:8786")
     if scheduler is not None and matrix_file is not None:
         raise click.UsageError("--emit-matrix runs nothing, so it takes no --scheduler")
+    grid, folder, runs = _planned(grid_file, grid_items, params_file, until, out)
+    sw.write_record(folder, grid, runs, until)  # the planned runs, before any has run
+    if matrix_file is not None:
+        _emit_matrix(matrix_file, folder, runs, until)
+        return
+    where = {None: f"{jobs} at a time", "local": f"on a local Dask cluster of {jobs} workers"}
+    click.echo(f"sweep: {len(runs)} run(s), "
+               f"{where.get(scheduler, f'on the Dask cluster at {scheduler}')}, into {folder}")
+    runs = sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo,
+                      scheduler=scheduler)
+    _index_sweep(folder, grid, runs, until)
+
+
+def _planned(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path | None,
+             until: str | None, out: Path) -> tuple[dict[str, Any], Path, list[SweepRun]]:
+    """The grid (the file, else params/sweep.yaml, then each -g), a new sweep folder and the
+    runs planned in it; a bad grid or step is a usage error."""
+    from citycluster.chain import sweep as sw
+    from citycluster.chain.params import parse_assignment, read_yaml
+    from citycluster.paths import repo_root, resolve
+
     try:
         grid: dict = {}
         if grid_file is not None or not grid_items:
@@ -186,27 +205,26 @@ def sweep(grid_file: Path | None, grid_items: tuple[str, ...], params_file: Path
         if until:
             select_steps(until)
         folder = sw.new_sweep_folder(resolve(str(out)))
-        runs = sw.plan(grid, folder, base)
+        return grid, folder, sw.plan(grid, folder, base)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
-    sw.write_record(folder, grid, runs, until)  # the planned runs, before any has run
-    if matrix_file is not None:
-        sw.write_matrix(matrix_file, runs, until)
-        if len(runs) > GITHUB_MATRIX_LIMIT:
-            click.secho(f"{len(runs)} runs: a GitHub Actions matrix takes at most "
-                        f"{GITHUB_MATRIX_LIMIT} jobs (a SLURM array or Dask has no such limit)",
-                        fg="yellow", err=True)
-        command = "citycluster run --params <params>" + (f" --until {until}" if until else "")
-        click.echo(f"sweep: {len(runs)} run(s) planned in {folder} ({sw.RECORD}), none run; "
-                   f"matrix: {matrix_file}\nrun each from {repo_root()} with `{command}`, "
-                   f"then `citycluster sweep --collect {folder}`")
-        return
-    where = {None: f"{jobs} at a time", "local": f"on a local Dask cluster of {jobs} workers"}
-    click.echo(f"sweep: {len(runs)} run(s), "
-               f"{where.get(scheduler, f'on the Dask cluster at {scheduler}')}, into {folder}")
-    runs = sw.execute(runs, jobs, ["--until", until] if until else [], echo=click.echo,
-                      scheduler=scheduler)
-    _index_sweep(folder, grid, runs, until)
+
+
+def _emit_matrix(matrix_file: Path, folder: Path, runs: list[SweepRun],
+                 until: str | None) -> None:
+    """The planned runs as a CI matrix, and how to run and collect them elsewhere."""
+    from citycluster.chain import sweep as sw
+    from citycluster.paths import repo_root
+
+    sw.write_matrix(matrix_file, runs, until)
+    if len(runs) > GITHUB_MATRIX_LIMIT:
+        click.secho(f"{len(runs)} runs: a GitHub Actions matrix takes at most "
+                    f"{GITHUB_MATRIX_LIMIT} jobs (a SLURM array or Dask has no such limit)",
+                    fg="yellow", err=True)
+    command = "citycluster run --params <params>" + (f" --until {until}" if until else "")
+    click.echo(f"sweep: {len(runs)} run(s) planned in {folder} ({sw.RECORD}), none run; "
+               f"matrix: {matrix_file}\nrun each from {repo_root()} with `{command}`, "
+               f"then `citycluster sweep --collect {folder}`")
 
 
 def _index_sweep(folder: Path, grid: dict[str, Any], runs: list[SweepRun],

@@ -30,7 +30,7 @@ from typing import Any
 
 from citycluster.chain import provenance, runlock
 from citycluster.chain.cache import RECORD as CACHE_RECORD
-from citycluster.chain.cache import Cache, StepKey
+from citycluster.chain.cache import Cache
 from citycluster.chain.plan import (
     Execution,
     HookContext,
@@ -43,7 +43,7 @@ from citycluster.chain.plan import (
 )
 from citycluster.chain.pool import WorkerPool
 from citycluster.chain.runner import kernel_environment
-from citycluster.chain.steps import STEPS, Step, step_label
+from citycluster.chain.steps import STEPS, Step, executed_name, step_label
 from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
@@ -124,6 +124,21 @@ def write_outcome(build: Path, made_with: dict[str, str | None], seconds: float,
     return path
 
 
+@dataclass
+class _Run:
+    """One run's context, shared by the phases of :func:`_run_chain`."""
+
+    params: dict[str, Any]
+    steps: Sequence[Step]
+    echo: Callable[[str], None]
+    root: Path
+    reports: Path
+    build: Path
+    planner: Planner
+    cache: Cache
+    result: RunResult
+
+
 def _run_chain(
     params: dict[str, Any],
     steps: Sequence[Step],
@@ -140,27 +155,55 @@ def _run_chain(
     build = resolve(params["build_dir"], root)
     recover(reports)
     cache = Cache(build / CACHE_RECORD)
-    planner = Planner(root, params, cache, force)
-    result = RunResult(reports_dir=reports, executed_dir=reports / "executed")
+    run = _Run(params, steps, echo, root, reports, build, Planner(root, params, cache, force),
+               cache, RunResult(reports_dir=reports, executed_dir=reports / "executed"))
     plan = [(step, lang) for step in steps
             for lang in (params["report_languages"] if step.per_language else [None])]
+    if _all_up_to_date(run, plan):
+        return run.result
 
-    # Fast path: everything up to date, so no staging copy, no swap, nothing written.
-    first = next((i for i, (step, lang) in enumerate(plan)
-                  if planner.reason(step, lang, _dirs(params, root, reports))[0]), None)
-    if first is None:
-        for step, lang in plan:
-            result.skipped[step_label(step, lang)] = "up to date"
-        scope = "everything is" if len(steps) == len(STEPS) else "the requested steps are"
-        echo(f"{scope} up to date (use --force to rerun)")
-        return result
+    executed_dir, stage = _fresh_folders(build, reports)
+    run_params = dict(params, reports_dir=str(stage))
+    dirs = _dirs(params, root, stage)
+    done: list[Execution] = []
+    pool = WorkerPool(plan, executed_dir, jobs)
+    try:
+        for wave in waves(plan):
+            todo = _executions(run, wave, pool, stage, dirs)
+            alone = len(todo) == 1 or jobs <= 1
+            for item, (executed, took) in pool.run(todo, run_params, progress and alone):
+                _finished(run, item, executed, took, dirs)
+                done.append(item)
+        _publish(run, stage, executed_dir, done)
+    except BaseException:
+        pool.stop()
+        raise
+    finally:
+        # each kernel shut down once its step had answered, the last ones while publishing
+        pool.close()
+    return run.result
 
+
+def _all_up_to_date(run: _Run, plan: list[tuple[Step, str | None]]) -> bool:
+    """The fast path: with everything up to date, no staging copy, no swap, nothing written."""
+    dirs = _dirs(run.params, run.root, run.reports)
+    if any(run.planner.reason(step, lang, dirs)[0] for step, lang in plan):
+        return False
+    for step, lang in plan:
+        run.result.skipped[step_label(step, lang)] = "up to date"
+    scope = "everything is" if len(run.steps) == len(STEPS) else "the requested steps are"
+    run.echo(f"{scope} up to date (use --force to rerun)")
+    return True
+
+
+def _fresh_folders(build: Path, reports: Path) -> tuple[Path, Path]:
+    """An empty folder for this run's executed notebooks, and a staging copy of the reports.
+    The staging copy lives in build/ and survives a failure, so the Data Docs and outputs a
+    failing run points at can still be opened."""
     executed_dir = build / "executed"
     if executed_dir.exists():
         shutil.rmtree(executed_dir)
     executed_dir.mkdir(parents=True)
-    # The staging copy lives in build/ and survives a failure, so the Data Docs and outputs a
-    # failing run points at can still be opened.
     stage = build / "reports-stage"
     if stage.exists():
         shutil.rmtree(stage)
@@ -168,79 +211,79 @@ def _run_chain(
         shutil.copytree(reports, stage)
     else:
         stage.mkdir(parents=True)
-    run_params = dict(params, reports_dir=str(stage))
-    dirs = _dirs(params, root, stage)
-    names = [s.name for s in steps]
+    return executed_dir, stage
 
-    done: list[tuple[str, StepKey, Step, str | None]] = []
-    pool = WorkerPool(plan, executed_dir, jobs)
-    try:
-        for wave in waves(plan):
-            todo = []
-            for step, lang in wave:
-                label = step_label(step, lang)
-                n = f"[{names.index(step.name) + 1}/{len(steps)}]"
-                why, key = planner.reason(step, lang, dirs)
-                if why is None:
-                    pool.cancel(step, lang)
-                    result.skipped[label] = "up to date"
-                    echo(f"{n} {label} up to date")
-                    continue
-                echo(f"{n} {label} ... ({why})")
-                require_inputs(step, dirs)
-                result.ran[label] = why
-                if step.shows_provenance:  # with the timings of the steps before it
-                    provenance.write(stage, provenance.collect(params, result.timings))
-                hooks = importlib.import_module(step.hooks) if step.hooks else None
-                context = HookContext(params, stage, lang, result.timings)
-                if hooks is not None and hasattr(hooks, "before"):
-                    hooks.before(context)
-                todo.append(Execution(n, label, key, step, lang, hooks, context,
-                                      output_stamps(step, lang, dirs)))
-            alone = len(todo) == 1 or jobs <= 1
-            for item, (executed, took) in pool.run(todo, run_params, progress and alone):
-                start = time.perf_counter()
-                if item.hooks is not None and hasattr(item.hooks, "after"):
-                    item.hooks.after(item.context, executed)
-                took += time.perf_counter() - start
-                require_outputs(item, dirs)
-                result.timings[item.label] = round(took, 2)
-                echo(f"{item.n} {item.label} done in {took:.1f} s")
-                _record_timings(build, result, params)
-                done.append((item.label, item.key, item.step, item.lang))
 
-        # Executed notebooks of steps not run this time stay; those run now replace theirs.
-        published_executed = stage / "executed"
-        published_executed.mkdir(exist_ok=True)
-        current = {f"{s.name}.{code}.ipynb" if s.per_language else f"{s.name}.ipynb"
-                   for s in STEPS for code in params["report_languages"]}
-        for old in published_executed.glob("*.ipynb"):
-            if old.name not in current:  # a renamed or removed step, or a dropped language
-                old.unlink()
-        for nb in executed_dir.glob("*.ipynb"):
-            shutil.copy2(nb, published_executed / nb.name)
-        shutil.copy2(build / "run.json", stage / "run.json")
-        for step in dict.fromkeys(step for _, _, step, _ in done):
-            if step.hooks:
-                hooks = importlib.import_module(step.hooks)
-                if hasattr(hooks, "finish"):
-                    hooks.finish(HookContext(params, stage, None, result.timings))
-        swap_directory(stage, reports)
-        # Only now, with the outputs published, may the cache say these steps are done.
-        final = _dirs(params, root, reports)
-        for label, key, step, lang in done:
-            cache.put(label, key, planner.outputs(step, lang, final))
-        cache.save()
-        unforced = copy.copy(planner)  # --force is about this run only; the code digest stands
-        unforced.force = False
-        result.stale = left_out_of_date(unforced, steps, params, final)
-    except BaseException:
-        pool.stop()
-        raise
-    finally:
-        # each kernel shut down once its step had answered, the last ones while publishing
-        pool.close()
-    return result
+def _executions(run: _Run, wave: list[tuple[Step, str | None]], pool: WorkerPool, stage: Path,
+                dirs: dict[str, Path]) -> list[Execution]:
+    """The executions of one wave that are out of date, each with its inputs checked and its
+    ``before`` hook called; the others are reported up to date and their kernels ended."""
+    names = [s.name for s in run.steps]
+    todo = []
+    for step, lang in wave:
+        label = step_label(step, lang)
+        n = f"[{names.index(step.name) + 1}/{len(run.steps)}]"
+        why, key = run.planner.reason(step, lang, dirs)
+        if why is None:
+            pool.cancel(step, lang)
+            run.result.skipped[label] = "up to date"
+            run.echo(f"{n} {label} up to date")
+            continue
+        run.echo(f"{n} {label} ... ({why})")
+        require_inputs(step, dirs)
+        run.result.ran[label] = why
+        if step.shows_provenance:  # with the timings of the steps before it
+            provenance.write(stage, provenance.collect(run.params, run.result.timings))
+        hooks = importlib.import_module(step.hooks) if step.hooks else None
+        context = HookContext(run.params, stage, lang, run.result.timings)
+        if hooks is not None and hasattr(hooks, "before"):
+            hooks.before(context)
+        todo.append(Execution(n, label, key, step, lang, hooks, context,
+                              output_stamps(step, lang, dirs)))
+    return todo
+
+
+def _finished(run: _Run, item: Execution, executed: Path, took: float,
+              dirs: dict[str, Path]) -> None:
+    """After an execution: its ``after`` hook, the check that it wrote every output it
+    declares, and its timing (the hook's time counted in)."""
+    start = time.perf_counter()
+    if item.hooks is not None and hasattr(item.hooks, "after"):
+        item.hooks.after(item.context, executed)
+    took += time.perf_counter() - start
+    require_outputs(item, dirs)
+    run.result.timings[item.label] = round(took, 2)
+    run.echo(f"{item.n} {item.label} done in {took:.1f} s")
+    _record_timings(run.build, run.result, run.params)
+
+
+def _publish(run: _Run, stage: Path, executed_dir: Path, done: list[Execution]) -> None:
+    """The staging copy, with this run's executed notebooks and record, swapped into the
+    reports folder; only then does the cache say the steps that ran are done."""
+    # Executed notebooks of steps not run this time stay; those run now replace theirs.
+    published_executed = stage / "executed"
+    published_executed.mkdir(exist_ok=True)
+    current = {executed_name(s, code if s.per_language else None)
+               for s in STEPS for code in run.params["report_languages"]}
+    for old in published_executed.glob("*.ipynb"):
+        if old.name not in current:  # a renamed or removed step, or a dropped language
+            old.unlink()
+    for nb in executed_dir.glob("*.ipynb"):
+        shutil.copy2(nb, published_executed / nb.name)
+    shutil.copy2(run.build / "run.json", stage / "run.json")
+    for step in dict.fromkeys(item.step for item in done):
+        if step.hooks:
+            hooks = importlib.import_module(step.hooks)
+            if hasattr(hooks, "finish"):
+                hooks.finish(HookContext(run.params, stage, None, run.result.timings))
+    swap_directory(stage, run.reports)
+    final = _dirs(run.params, run.root, run.reports)
+    for item in done:
+        run.cache.put(item.label, item.key, run.planner.outputs(item.step, item.lang, final))
+    run.cache.save()
+    unforced = copy.copy(run.planner)  # --force is about this run only; the code digest stands
+    unforced.force = False
+    run.result.stale = left_out_of_date(unforced, run.steps, run.params, final)
 
 
 def _record_timings(build: Path, result: RunResult, params: dict[str, Any]) -> None:

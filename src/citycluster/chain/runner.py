@@ -13,7 +13,7 @@ from typing import Any
 
 from citycluster.chain.catalog import RUNNER_ENV
 from citycluster.chain.params import RUNNER_SET, ParameterError
-from citycluster.chain.steps import Step, declared_parameters, import_source
+from citycluster.chain.steps import Step, declared_parameters, executed_name, import_source
 from citycluster.errors import CityclusterError
 from citycluster.paths import repo_root
 
@@ -118,8 +118,7 @@ def execute_step(
     injected = {k: params[k] for k in declared if k not in RUNNER_SET}
     if lang is not None:
         injected["lang"] = lang
-    suffix = f".{lang}" if lang else ""
-    executed = executed_dir / f"{step.name}{suffix}.ipynb"
+    executed = executed_dir / executed_name(step, lang)
     try:
         pm.execute_notebook(
             str(notebook),

@@ -128,3 +128,9 @@ def import_source(notebook: Path) -> str:
 
 def step_label(step: Step, lang: str | None) -> str:
     return step.name + (f" [{lang}]" if lang else "")
+
+
+def executed_name(step: Step, lang: str | None) -> str:
+    """The executed notebook's file name: the step's, with the language where it runs per
+    language (05_figures.zh.ipynb)."""
+    return f"{step.name}.{lang}.ipynb" if lang else f"{step.name}.ipynb"

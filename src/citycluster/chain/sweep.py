@@ -34,9 +34,11 @@ from typing import Any
 
 import yaml
 
+from citycluster.analysis.keyrows import key_slopes
 from citycluster.chain.orchestrate import OUTCOME
 from citycluster.chain.params import ParameterError, check_structured, load_defaults, merge
 from citycluster.errors import EnvironmentProblem, InputError
+from citycluster.factcheck.verdicts import VERDICTS
 from citycluster.paths import repo_root
 
 PRIVATE_DIRS = ("staging_dir", "processed_dir", "reports_dir", "build_dir")
@@ -282,11 +284,11 @@ def summarise(run: SweepRun) -> dict[str, Any]:
     fc = reports / "factcheck.csv"
     if fc.exists():
         checks = pl.read_csv(fc).filter(pl.col("check") == "direct")
-        for verdict in ("consistent", "inconsistent", "unverifiable"):
+        for verdict in VERDICTS:
             row[verdict] = int((checks["verdict"] == verdict).sum())
     models = reports / "models.csv"
     if models.exists():
-        key = pl.read_csv(models).filter(pl.col("max_cooks").is_not_null())
+        key = key_slopes(pl.read_csv(models))
         for r in key.iter_rows(named=True):
             row[f"{r['model']}_estimate"] = r["estimate"]
     row["report"] = next((f"{run.run_id}/reports/{p.name}" for p in

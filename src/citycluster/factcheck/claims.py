@@ -36,6 +36,7 @@ from citycluster.data import published
 from citycluster.data.sources import parse_mix, source_mix
 from citycluster.factcheck.candidates import candidates, entity_label, source_text
 from citycluster.factcheck.verdicts import (
+    UNVERIFIABLE,
     VERDICTS,
     Candidate,
     Outcome,
@@ -90,7 +91,7 @@ def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
         "source_mix": source_mix(k for r in o.refs for k, n in r.kinds() for _ in range(n))
                       or None,
         # a verdict (not a mere lack of one) whose every underlying figure is weak
-        "weak_basis": bool(o.refs) and o.verdict != "unverifiable"
+        "weak_basis": bool(o.refs) and o.verdict != UNVERIFIABLE
                       and {k for r in o.refs for k, _ in r.kinds()} <= WEAK_KINDS,
         "ratio": (claim["value_base"] / (sum(values) / len(values))
                   if comparable and sum(values) else None),

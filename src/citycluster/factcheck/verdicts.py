@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-VERDICTS = ("consistent", "inconsistent", "unverifiable")
+from citycluster.data import published
+
+#: The verdicts, as the fact-check table's contract declares them (factcheck.verdict's enum in
+#: data/processed.datapackage.yaml): the one place the words are written.
+VERDICTS: tuple[str, ...] = published.contract("factcheck").field("verdict").enum or ()
+CONSISTENT, INCONSISTENT, UNVERIFIABLE = VERDICTS
 
 
 @dataclass(frozen=True)
@@ -165,17 +170,17 @@ def judge_same(claim: dict[str, Any], cands: list[Candidate], alternatives: list
     claimed = claimed_arg(claim, qualifier)
     group, gap, groups = _pick_group(cands, claim["year"])
     if gap is not None and gap > tol.max_year_gap:
-        return Outcome("unverifiable", [part("too_far", gap=gap, year=claim["year"],
+        return Outcome(UNVERIFIABLE, [part("too_far", gap=gap, year=claim["year"],
                                              limit=tol.max_year_gap, ref=ref_arg(group))],
                        group, "same")
     fits = civ.overlaps(reference_band([c.value for c in group], tol, group[0].base_unit))
     if fits:
-        return Outcome("consistent", [part("consistent", claimed=claimed, ref=ref_arg(group),
+        return Outcome(CONSISTENT, [part("consistent", claimed=claimed, ref=ref_arg(group),
                                            gap=gap_arg(gap))], group, "same")
     if claim["year"] is None and None in groups and group[0].year is not None:
         undated = groups[None]  # an undated claim may well mean an undated reference
         if civ.overlaps(reference_band([c.value for c in undated], tol, undated[0].base_unit)):
-            return Outcome("consistent", [part("undated_match", claimed=claimed,
+            return Outcome(CONSISTENT, [part("undated_match", claimed=claimed,
                                                undated=ref_arg(undated), latest=ref_arg(group))],
                            undated, "same")
     if claim["year"] is None:  # does it match an older figure instead?
@@ -184,7 +189,7 @@ def judge_same(claim: dict[str, Any], cands: list[Candidate], alternatives: list
             older = groups[year]
             if civ.overlaps(reference_band([c.value for c in older], tol, older[0].base_unit)):
                 stale = latest is not None and latest - year >= tol.stale_years
-                return Outcome("inconsistent" if stale else "consistent",
+                return Outcome(INCONSISTENT if stale else CONSISTENT,
                                [part("stale" if stale else "older_match", claimed=claimed,
                                      older=ref_arg(older), latest=ref_arg(group))],
                                group if stale else older, "same")
@@ -197,7 +202,7 @@ def judge_same(claim: dict[str, Any], cands: list[Candidate], alternatives: list
         if civ.overlaps(reference_band([alt.value], tol, alt.base_unit)):
             reason.append(part("matches_instead", ref=ref_arg([alt])))
             break
-    return Outcome("inconsistent", reason, group, "same")
+    return Outcome(INCONSISTENT, reason, group, "same")
 
 
 def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
@@ -213,7 +218,7 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
             if gap is None or gap <= tol.max_year_gap:
                 chosen += group
     if not chosen:
-        return Outcome("unverifiable", [part("bounds_too_far", limit=tol.max_year_gap)],
+        return Outcome(UNVERIFIABLE, [part("bounds_too_far", limit=tol.max_year_gap)],
                        bounds, None)
     bracket = _bracket(chosen)
     computed = all(b.computed for b in chosen)
@@ -221,7 +226,7 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
             reference_band(list(bracket), tol, chosen[0].base_unit, computed)):
         lo, hi = bracket
         share = chosen[0].base_unit
-        return Outcome("consistent", [part(
+        return Outcome(CONSISTENT, [part(
             "bracketed", claimed=claimed, low={"type": "quantity", "value": lo, "unit": share},
             high={"type": "quantity", "value": hi, "unit": share}, ref=ref_arg(chosen[:1]))],
             chosen, "bounds")
@@ -231,10 +236,10 @@ def judge_bounds(claim: dict[str, Any], bounds: list[Candidate], qualifier: str,
         limit = (Interval(None, band.high) if b.relation == "upper_bound"
                  else Interval(band.low, None))
         if not civ.overlaps(limit):
-            return Outcome("inconsistent", [part(f"beyond_{b.relation}", claimed=claimed,
+            return Outcome(INCONSISTENT, [part(f"beyond_{b.relation}", claimed=claimed,
                                                  ref=ref_arg([b]))], [b], b.relation)
         respected.append({"type": "bound", "relation": b.relation, "ref": ref_arg([b])})
-    return Outcome("unverifiable", [part("within_bounds", claimed=claimed,
+    return Outcome(UNVERIFIABLE, [part("within_bounds", claimed=claimed,
                                          bounds={"type": "all", "items": respected})],
                    chosen, chosen[0].relation)
 
@@ -259,13 +264,13 @@ def judge(claim: dict[str, Any], cands: list[Candidate], tol: Tolerances,
     alternatives = [c for c in usable if c.relation == "alternative"]
     if bounds:  # a broken bound contradicts the claim whatever else agrees with it
         bounded = judge_bounds(claim, bounds, qualifier, tol)
-        if bounded.verdict == "inconsistent" or not same:
+        if bounded.verdict == INCONSISTENT or not same:
             return bounded
     if same:
         return judge_same(claim, same, alternatives, qualifier, tol)
     if proxies:
-        return Outcome("unverifiable", [part("proxy_only", ref=ref_arg(proxies))], proxies,
+        return Outcome(UNVERIFIABLE, [part("proxy_only", ref=ref_arg(proxies))], proxies,
                        "proxy")
     if cands and not usable:
-        return Outcome("unverifiable", [part("other_units")], [], None)
-    return Outcome("unverifiable", [part("no_reference")], [], None)
+        return Outcome(UNVERIFIABLE, [part("other_units")], [], None)
+    return Outcome(UNVERIFIABLE, [part("no_reference")], [], None)

@@ -8,11 +8,12 @@ catalog. Every number is computed here from the tables, none is typed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from citycluster.analysis.keyrows import key_slopes
+from citycluster.factcheck.verdicts import INCONSISTENT, UNVERIFIABLE, Tolerances
 from citycluster.report import (
     charts,
     chinamap,
@@ -28,15 +29,6 @@ from citycluster.report.voice import Voice
 from citycluster.report.xref import figure_number, table_number
 
 Tables = Mapping[str, pl.DataFrame]
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    """The fact-check's tolerances, as the run set them (the fact-check section states them)."""
-
-    approx: float
-    rounding: float
-    max_year_gap: int
 
 
 def findings_section(tables: Tables, v: Voice) -> str:
@@ -63,7 +55,7 @@ def data_section(tables: Tables, v: Voice) -> str:
     """Where the reference figures come from: one row per table, one column per kind of
     source (a count of figures in each)."""
     reference, checks = tables["reference"], tables["factcheck"]
-    given = checks.filter(pl.col("verdict") != "unverifiable")
+    given = checks.filter(pl.col("verdict") != UNVERIFIABLE)
     kinds = [k for k, _ in html.counts_of(reference, "source_kind")]
     by_file = (reference.group_by("source_file", "source_kind").len()
                .pivot(on="source_kind", index="source_file", values="len", sort_columns=False)
@@ -164,7 +156,7 @@ def factcheck_section(tables: Tables, v: Voice, tol: Tolerances) -> str:
         v.t("fc_intro", n_claims=direct.height, n_cross=checks.height - direct.height),
         v.t("fc_rules", rounding=v.pct(tol.rounding, 0), approx=v.pct(tol.approx, 0),
             gap=tol.max_year_gap),
-        v.t("fc_order", n_inconsistent=direct.filter(pl.col("verdict") == "inconsistent").height,
+        v.t("fc_order", n_inconsistent=direct.filter(pl.col("verdict") == INCONSISTENT).height,
             table=v.t("table_ref", n=table_number("factcheck"))),
     ], exhibit.figure("factcheck_overview", tables, v, v.t("figure_factcheck")))
 
@@ -172,7 +164,7 @@ def factcheck_section(tables: Tables, v: Voice, tol: Tolerances) -> str:
 def caveats_section(tables: Tables, v: Voice) -> str:
     """What the data cannot support."""
     models = tables["models"]
-    key = models.filter(pl.col("status") == "fitted", pl.col("max_cooks").is_not_null())
+    key = key_slopes(models)
     recalled = tables["reference"].filter(pl.col("source_kind") == "recalled").height
     return html.section("caveats", v.t("caveats_title"), [
         v.t("caveat_boundary"),

@@ -20,6 +20,7 @@ import altair as alt
 import polars as pl
 
 from citycluster.errors import LookupFailed
+from citycluster.factcheck.verdicts import CONSISTENT, INCONSISTENT, UNVERIFIABLE
 from citycluster.report import backtestchart, chinamap, citycharts
 from citycluster.report.i18n import phrase
 from citycluster.report.labels import placed
@@ -225,7 +226,7 @@ def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
                                     description=t["growth_desc"].format(cases=cases))
 
 
-VERDICT_COLORS = {"consistent": "#1b9e77", "inconsistent": "#d95f02", "unverifiable": "#999999"}
+VERDICT_COLORS = {CONSISTENT: "#1b9e77", INCONSISTENT: "#d95f02", UNVERIFIABLE: "#999999"}
 
 
 def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,

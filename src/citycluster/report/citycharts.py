@@ -18,6 +18,7 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from citycluster.analysis.keyrows import key_slopes
 from citycluster.analysis.samples import build_sample
 from citycluster.report.chinamap import CLUSTER_COLORS
 from citycluster.report.labels import placed
@@ -40,8 +41,7 @@ def _num(value: object) -> float:
 
 def key_row(models: pl.DataFrame, model: str) -> dict[str, Any] | None:
     """The model's key-term row (the one with diagnostics), or None if it was not fitted."""
-    rows = models.filter(pl.col("model") == model, pl.col("status") == "fitted",
-                         pl.col("max_cooks").is_not_null())
+    rows = key_slopes(models).filter(pl.col("model") == model)
     return rows.row(0, named=True) if rows.height else None
 
 

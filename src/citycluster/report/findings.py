@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from citycluster.factcheck.verdicts import CONSISTENT, INCONSISTENT, UNVERIFIABLE
 from citycluster.report import exhibit, results
 from citycluster.report.charts import HEADLINE
 from citycluster.report.voice import Voice
@@ -28,8 +29,8 @@ def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,
         return []
     b = big5.row(0, named=True)
     both = {verdict[c] for c in HEADLINE}
-    overall = ("findings_fails" if "inconsistent" in both else
-               "findings_holds" if both == {"consistent"} else "findings_open")
+    overall = ("findings_fails" if INCONSISTENT in both else
+               "findings_holds" if both == {CONSISTENT} else "findings_open")
     return [t("findings_headline", overall=t(overall), pop=v.claimed(claim[HEADLINE[0]]),
               gdp=v.claimed(claim[HEADLINE[1]]),
               plow=v.pct(b["pop_share_low"], 1), phigh=v.pct(b["pop_share_high"], 1),
@@ -86,9 +87,9 @@ def close(checks: pl.DataFrame, v: Voice) -> list[str]:
     """How the article's figures fare as a whole; the fact-check lists them one by one."""
     direct = checks.filter(pl.col("check") == "direct")
     counts = dict(direct.group_by("verdict").len().iter_rows())
-    return [v.t("findings_verdicts", n=direct.height, consistent=counts.get("consistent", 0),
-                inconsistent=counts.get("inconsistent", 0),
-                unverifiable=counts.get("unverifiable", 0))]
+    return [v.t("findings_verdicts", n=direct.height, consistent=counts.get(CONSISTENT, 0),
+                inconsistent=counts.get(INCONSISTENT, 0),
+                unverifiable=counts.get(UNVERIFIABLE, 0))]
 
 
 def section(tables: dict[str, pl.DataFrame], v: Voice) -> str:

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from citycluster import languages
 from citycluster.data.sources import parse_mix
+from citycluster.factcheck.verdicts import CONSISTENT, INCONSISTENT, UNVERIFIABLE, VERDICTS
 from citycluster.publish import write_text_atomic
 from citycluster.report import article as article_text
 from citycluster.report.evidence import derived_ids
@@ -76,9 +77,8 @@ def section(id: str, title: str, paragraphs: Sequence[str],
         figure=Markup(figure))
 
 
-VERDICTS = ("consistent", "inconsistent", "unverifiable")
 #: The fact-check table's default order: what contradicts the article first.
-SEVERITY = ("inconsistent", "unverifiable", "consistent")
+SEVERITY = (INCONSISTENT, UNVERIFIABLE, CONSISTENT)
 
 
 def _cell(text: str, sort: str | None = None, num: bool = False) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
+from citycluster.analysis.keyrows import key_slopes
 from citycluster.report import exhibit, html
 from citycluster.report.voice import Voice
 
@@ -34,10 +35,9 @@ class Question:
     limits: Callable[[Tables, Row, Voice], list[str]]
 
 
-def key_rows(models: pl.DataFrame) -> dict[str, Row]:
+def key_slope_of(models: pl.DataFrame) -> dict[str, Row]:
     """Each fitted model's key-term row (the one carrying the diagnostics)."""
-    return {r["model"]: r for r in models.filter(
-        pl.col("status") == "fitted", pl.col("max_cooks").is_not_null()).iter_rows(named=True)}
+    return {r["model"]: r for r in key_slopes(models).iter_rows(named=True)}
 
 
 def _slope(v: Voice, row: Row) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def scaling_limits(d: Tables, row: Row, v: Voice) -> list[str]:
 
 def linkage_answer(d: Tables, row: Row, v: Voice) -> list[str]:
     out = [v.t("linkage_cities", **_slope(v, row))]
-    capital = key_rows(d["models"]).get("linkage_capital_cities")
+    capital = key_slope_of(d["models"]).get("linkage_capital_cities")
     if capital is not None:
         provinces = d["models"].filter(pl.col("model") == capital["model"],
                                        pl.col("term").str.starts_with("C(")).height + 1
@@ -105,7 +105,7 @@ def places_answer(d: Tables, row: Row, v: Voice) -> list[str]:
 
 
 def places_limits(d: Tables, row: Row, v: Voice) -> list[str]:
-    ref = key_rows(d["models"]).get("share_entities_reference")
+    ref = key_slope_of(d["models"]).get("share_entities_reference")
     return [v.t("limits_places", n=row["n"], n_ref=ref["n"] if ref else 0)]
 
 
@@ -113,7 +113,7 @@ def provinces_answer(d: Tables, row: Row, v: Voice) -> list[str]:
     verdict = v.t("prop_yes") if row["ci_low"] <= 1 <= row["ci_high"] else v.t("prop_no")
     out = [v.t("models_provinces", **_slope(v, row), p=_p_value(d, row["model"], v),
                verdict=verdict)]
-    scaling = key_rows(d["models"]).get("scaling_provinces")
+    scaling = key_slope_of(d["models"]).get("scaling_provinces")
     if scaling is not None:
         out.append(v.t("scaling_intro", beta=v.num(scaling["estimate"], 2),
                        low=v.num(scaling["ci_low"], 2), high=v.num(scaling["ci_high"], 2)))
@@ -150,7 +150,7 @@ def reading(row: Row) -> str:
 
 def glance(d: Tables, v: Voice) -> list[dict[str, str]]:
     """For the summary: each question with which way its answer goes, no number repeated."""
-    rows = key_rows(d["models"])
+    rows = key_slope_of(d["models"])
     return [{"href": f"#q-{q.id}", "question": v.t(f"q_{q.id}"),
              "answer": v.t(f"glance_{reading(rows[q.model])}",
                            null=v.num(rows[q.model]["null_value"] or 0.0, 0))}
@@ -167,7 +167,7 @@ def key_table(models: pl.DataFrame, v: Voice) -> dict[str, Any]:
         "estimate": r["estimate"], "ci": v.interval(r["ci_low"], r["ci_high"]),
         "boot": v.interval(r["boot_ci_low"], r["boot_ci_high"]), "n": r["n"],
         "r_squared": r["r_squared"], "reading": html.reading(r, v)}
-        for r in key_rows(models).values()])
+        for r in key_slope_of(models).values()])
     return html.table(rows, [v.t(k) for k in ("table_term", "table_estimate", "table_ci",
                                               "table_boot", "table_n", "table_r2",
                                               "table_warning")],
@@ -176,7 +176,7 @@ def key_table(models: pl.DataFrame, v: Voice) -> dict[str, Any]:
 
 def section(d: Tables, v: Voice) -> str:
     """The results section as HTML: the questions, then the table of key estimates."""
-    rows = key_rows(d["models"])
+    rows = key_slope_of(d["models"])
     questions = [{
         "id": f"q-{q.id}", "title": v.t(f"q_{q.id}"),
         "answer": q.answer(d, rows[q.model], v),
