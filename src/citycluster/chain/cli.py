@@ -14,6 +14,7 @@ from citycluster.chain.orchestrate import OUTCOME, run_chain
 from citycluster.chain.params import ParameterError, load_params
 from citycluster.chain.runlock import EXIT_LOCKED, RunLocked
 from citycluster.chain.runner import StepFailed
+from citycluster.chain.settings import resolved
 from citycluster.chain.steps import STEP_NAMES, select_steps
 from citycluster.errors import CityclusterError
 
@@ -88,8 +89,8 @@ def run(params_file: Path | None, assignments: tuple[str, ...], until: str | Non
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
-        result = run_chain(params, steps, echo=click.echo, force=force, wait=not no_wait,
-                           jobs=jobs)
+        result = run_chain(resolved(params), steps, echo=click.echo, force=force,
+                           wait=not no_wait, jobs=jobs)
     except StepFailed as exc:
         click.secho(exc.summary, fg="red", err=True)
         sys.exit(1)

@@ -22,7 +22,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from citycluster.chain.plan import (
     Execution,
     HookContext,
     Planner,
+    executions_of,
     left_out_of_date,
     output_stamps,
     require_inputs,
@@ -43,8 +44,8 @@ from citycluster.chain.plan import (
 )
 from citycluster.chain.pool import WorkerPool
 from citycluster.chain.runner import kernel_environment
+from citycluster.chain.settings import RunSettings
 from citycluster.chain.steps import STEPS, Step, executed_name, step_label
-from citycluster.paths import repo_root, resolve
 from citycluster.publish import recover, swap_directory, write_text_atomic
 
 #: The record every run leaves in its build folder, failed or not (:func:`write_outcome`).
@@ -66,14 +67,8 @@ class RunResult:
     wall_s: float = 0.0
 
 
-def _dirs(params: dict[str, Any], root: Path, reports: Path) -> dict[str, Path]:
-    return {"raw_dir": resolve(params["raw_dir"], root),
-            "staging_dir": resolve(params["staging_dir"], root),
-            "processed_dir": resolve(params["processed_dir"], root), "reports_dir": reports}
-
-
 def run_chain(
-    params: dict[str, Any],
+    settings: RunSettings,
     steps: Sequence[Step],
     *,
     echo: Callable[[str], None] = print,
@@ -87,8 +82,7 @@ def run_chain(
     touched but the run's record (:data:`OUTCOME`), which every run leaves, failed or not.
     One run at a time holds the build folder; ``wait=False`` refuses at once
     (:class:`runlock.RunLocked`)."""
-    root = repo_root()
-    build = resolve(params["build_dir"], root)
+    root, build = settings.root, settings.build
     with runlock.held(build, wait=wait, echo=echo):
         start = time.perf_counter()  # once the folders are ours: waiting is not running
         # "running" until it ends: a run killed outright (SIGKILL, a job's time limit) leaves
@@ -96,7 +90,7 @@ def run_chain(
         made_with = provenance.made_with(root)
         write_outcome(build, made_with, 0.0, steps, status="running")
         try:
-            result = _run_chain(params, steps, echo=echo, progress=progress, force=force,
+            result = _run_chain(settings, steps, echo=echo, progress=progress, force=force,
                                 jobs=jobs)
         except BaseException as exc:  # a failing step, a missing input, an interruption
             write_outcome(build, made_with, time.perf_counter() - start, steps, error=exc)
@@ -128,19 +122,16 @@ def write_outcome(build: Path, made_with: dict[str, str | None], seconds: float,
 class _Run:
     """One run's context, shared by the phases of :func:`_run_chain`."""
 
-    params: dict[str, Any]
+    settings: RunSettings
     steps: Sequence[Step]
     echo: Callable[[str], None]
-    root: Path
-    reports: Path
-    build: Path
     planner: Planner
     cache: Cache
     result: RunResult
 
 
 def _run_chain(
-    params: dict[str, Any],
+    settings: RunSettings,
     steps: Sequence[Step],
     *,
     echo: Callable[[str], None],
@@ -148,23 +139,20 @@ def _run_chain(
     force: bool,
     jobs: int = 2,
 ) -> RunResult:
-    root = repo_root()
-    kernel_environment(root)
+    kernel_environment(settings.root)
     progress = sys.stderr.isatty() if progress is None else progress
-    reports = resolve(params["reports_dir"], root)
-    build = resolve(params["build_dir"], root)
+    reports = settings.reports
     recover(reports)
-    cache = Cache(build / CACHE_RECORD)
-    run = _Run(params, steps, echo, root, reports, build, Planner(root, params, cache, force),
-               cache, RunResult(reports_dir=reports, executed_dir=reports / "executed"))
-    plan = [(step, lang) for step in steps
-            for lang in (params["report_languages"] if step.per_language else [None])]
+    cache = Cache(settings.build / CACHE_RECORD)
+    run = _Run(settings, steps, echo, Planner(settings, cache, force), cache,
+               RunResult(reports_dir=reports, executed_dir=reports / "executed"))
+    plan = executions_of(steps, settings.languages)
     if _all_up_to_date(run, plan):
         return run.result
 
-    executed_dir, stage = _fresh_folders(build, reports)
-    run_params = dict(params, reports_dir=str(stage))
-    dirs = _dirs(params, root, stage)
+    executed_dir, stage = _fresh_folders(settings.build, reports)
+    run_params = settings.injected(stage)
+    dirs = settings.dirs(stage)
     done: list[Execution] = []
     pool = WorkerPool(plan, executed_dir, jobs)
     try:
@@ -186,7 +174,7 @@ def _run_chain(
 
 def _all_up_to_date(run: _Run, plan: list[tuple[Step, str | None]]) -> bool:
     """The fast path: with everything up to date, no staging copy, no swap, nothing written."""
-    dirs = _dirs(run.params, run.root, run.reports)
+    dirs = run.settings.dirs()
     if any(run.planner.reason(step, lang, dirs)[0] for step, lang in plan):
         return False
     for step, lang in plan:
@@ -233,9 +221,10 @@ def _executions(run: _Run, wave: list[tuple[Step, str | None]], pool: WorkerPool
         require_inputs(step, dirs)
         run.result.ran[label] = why
         if step.shows_provenance:  # with the timings of the steps before it
-            provenance.write(stage, provenance.collect(run.params, run.result.timings))
+            provenance.write(stage, provenance.collect(run.settings.values, run.result.timings,
+                                                       run.settings.raw))
         hooks = importlib.import_module(step.hooks) if step.hooks else None
-        context = HookContext(run.params, stage, lang, run.result.timings)
+        context = HookContext(run.settings.values, stage, lang, run.result.timings)
         if hooks is not None and hasattr(hooks, "before"):
             hooks.before(context)
         todo.append(Execution(n, label, key, step, lang, hooks, context,
@@ -254,7 +243,7 @@ def _finished(run: _Run, item: Execution, executed: Path, took: float,
     require_outputs(item, dirs)
     run.result.timings[item.label] = round(took, 2)
     run.echo(f"{item.n} {item.label} done in {took:.1f} s")
-    _record_timings(run.build, run.result, run.params)
+    _record_timings(run.settings.build, run.result, run.settings.values)
 
 
 def _publish(run: _Run, stage: Path, executed_dir: Path, done: list[Execution]) -> None:
@@ -263,30 +252,29 @@ def _publish(run: _Run, stage: Path, executed_dir: Path, done: list[Execution]) 
     # Executed notebooks of steps not run this time stay; those run now replace theirs.
     published_executed = stage / "executed"
     published_executed.mkdir(exist_ok=True)
-    current = {executed_name(s, code if s.per_language else None)
-               for s in STEPS for code in run.params["report_languages"]}
+    current = {executed_name(s, lang) for s, lang in executions_of(STEPS, run.settings.languages)}
     for old in published_executed.glob("*.ipynb"):
         if old.name not in current:  # a renamed or removed step, or a dropped language
             old.unlink()
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, published_executed / nb.name)
-    shutil.copy2(run.build / "run.json", stage / "run.json")
+    shutil.copy2(run.settings.build / "run.json", stage / "run.json")
     for step in dict.fromkeys(item.step for item in done):
         if step.hooks:
             hooks = importlib.import_module(step.hooks)
             if hasattr(hooks, "finish"):
-                hooks.finish(HookContext(run.params, stage, None, run.result.timings))
-    swap_directory(stage, run.reports)
-    final = _dirs(run.params, run.root, run.reports)
+                hooks.finish(HookContext(run.settings.values, stage, None, run.result.timings))
+    swap_directory(stage, run.settings.reports)
+    final = run.settings.dirs()
     for item in done:
         run.cache.put(item.label, item.key, run.planner.outputs(item.step, item.lang, final))
     run.cache.save()
     unforced = copy.copy(run.planner)  # --force is about this run only; the code digest stands
     unforced.force = False
-    run.result.stale = left_out_of_date(unforced, run.steps, run.params, final)
+    run.result.stale = left_out_of_date(unforced, run.steps, final)
 
 
-def _record_timings(build: Path, result: RunResult, params: dict[str, Any]) -> None:
+def _record_timings(build: Path, result: RunResult, params: Mapping[str, Any]) -> None:
     record = {"timings_s": result.timings, "ran": result.ran, "skipped": result.skipped,
               "params": params}
     write_text_atomic(build / "run.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n")

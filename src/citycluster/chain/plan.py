@@ -7,7 +7,7 @@ The orchestrator (:mod:`.orchestrate`) asks; nothing here runs a notebook.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from citycluster.chain.cache import (
     params_digest,
     reason_to_run,
 )
+from citycluster.chain.settings import RunSettings
 from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
 from citycluster.errors import CityclusterError
 
@@ -31,7 +32,7 @@ class HookContext:
     """What a step's hooks may use: the run's parameters, the staging copy of the reports,
     the language of this execution (None for ``finish``) and the timings so far."""
 
-    params: dict[str, Any]
+    params: Mapping[str, Any]
     stage: Path
     lang: str | None
     timings: dict[str, float]
@@ -68,12 +69,13 @@ def step_files(patterns: Sequence[Pattern], dirs: dict[str, Path],
 class Planner:
     """Decides, step by step, whether a step must run, from the cache and the files now."""
 
-    def __init__(self, root: Path, params: dict[str, Any], cache: Cache, force: bool) -> None:
-        self.root, self.params, self.cache, self.force = root, params, cache, force
+    def __init__(self, settings: RunSettings, cache: Cache, force: bool) -> None:
+        self.settings, self.cache, self.force = settings, cache, force
+        self.root, self.params = settings.root, settings.values
         import citycluster  # the code the kernels import, wherever it is installed from
 
         self.code = code_digest(Path(citycluster.__file__).parent)
-        self.lock = provenance.lock_sha256(root) or ""
+        self.lock = provenance.lock_sha256(self.root) or ""
 
     def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
         declared = declared_parameters(self.root / step.notebook)
@@ -157,16 +159,21 @@ def require_outputs(execution: Execution, dirs: dict[str, Path]) -> None:
             f"it declares in FLOWS (src/citycluster/chain/catalog.py); nothing was published")
 
 
-def left_out_of_date(planner: Planner, steps: Sequence[Step], params: dict[str, Any],
+def executions_of(steps: Sequence[Step],
+                  languages: Sequence[str]) -> list[tuple[Step, str | None]]:
+    """Each step once, or once per report language where it runs per language, in order."""
+    return [(step, lang) for step in steps
+            for lang in (languages if step.per_language else [None])]
+
+
+def left_out_of_date(planner: Planner, steps: Sequence[Step],
                      dirs: dict[str, Path]) -> list[str]:
     """After a partial run, the steps it did not run that are now out of date."""
     chosen = {s.name for s in steps}
     stale = []
-    for step in STEPS:
-        if step.name in chosen:
-            continue
-        for lang in (params["report_languages"] if step.per_language else [None]):
-            why, _ = planner.reason(step, lang, dirs)
-            if why is not None:
-                stale.append(f"{step_label(step, lang)} ({why})")
+    for step, lang in executions_of([s for s in STEPS if s.name not in chosen],
+                                    planner.settings.languages):
+        why, _ = planner.reason(step, lang, dirs)
+        if why is not None:
+            stale.append(f"{step_label(step, lang)} ({why})")
     return stale

@@ -12,6 +12,7 @@ import json
 import platform
 import socket
 import subprocess
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import distributions
 from pathlib import Path
@@ -76,15 +77,17 @@ def input_hashes(raw_dir: Path) -> dict[str, str]:
             for p in sorted(raw_dir.rglob("*")) if p.is_file()}
 
 
-def collect(params: dict[str, Any], timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """The provenance record of a run with ``params``."""
+def collect(params: Mapping[str, Any], timings: dict[str, float] | None = None,
+            raw_dir: Path | None = None) -> dict[str, Any]:
+    """The provenance record of a run with ``params`` (the raw folder as the run resolved it;
+    a notebook run by hand resolves ``raw_dir`` itself)."""
     root = repo_root()
     return {
         "commit": git_commit(root),
         "commit_date": commit_date(root),
         "lock_sha256": lock_sha256(root),
-        "inputs": input_hashes(resolve(params["raw_dir"], root)),
-        "params": params,
+        "inputs": input_hashes(raw_dir or resolve(params["raw_dir"], root)),
+        "params": dict(params),
         "timings_s": dict(timings or {}),
         "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
