@@ -70,7 +70,7 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
-class Rule:
+class CrossColumnRule:
     """A rule across columns (``x-rules``): its name, how grave a breach is, what it means."""
 
     name: str
@@ -90,7 +90,7 @@ class Contract:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[CrossColumnRule, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -186,8 +186,8 @@ def _contract(raw: dict[str, Any]) -> Contract:
     fks = tuple(ForeignKey(tuple(fk["fields"]), fk["reference"]["resource"],
                            tuple(fk["reference"]["fields"]))
                 for fk in [*schema.get("foreignKeys", []), *schema.get("x-foreignKeys", [])])
-    rules = tuple(Rule(r["rule"], r.get("severity", "critical"), r.get("description", ""))
-                  for r in schema.get("x-rules", []))
+    rules = tuple(CrossColumnRule(r["rule"], r.get("severity", "critical"),
+                                  r.get("description", "")) for r in schema.get("x-rules", []))
     for rule in rules:
         if rule.name not in CROSS_COLUMN_RULES:
             raise ContractError(f"{where}: unknown x-rule {rule.name!r}; known: "

@@ -15,26 +15,26 @@ BEGIN = "<!-- BEGIN GENERATED: citycluster dictionary (edit datapackage.yaml, no
 END = "<!-- END GENERATED -->"
 
 
-def _constraints(f: contracts.Field) -> str:
+def _constraints(field: contracts.Field) -> str:
     parts = []
-    if f.required:
+    if field.required:
         parts.append("required")
-    if f.unique:
+    if field.unique:
         parts.append("unique")
-    if f.enum is not None:
-        parts.append("one of " + ", ".join(f"`{v}`" for v in f.enum))
-    if f.enum_from == "units":
+    if field.enum is not None:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in field.enum))
+    if field.enum_from == "units":
         parts.append("a unit of the unit table")
-    if f.as_number:
+    if field.as_number:
         parts.append("a plain decimal, or N/M")
-    if f.pattern:
-        parts.append(f"matches `{f.pattern}`")
-    if f.minimum is not None and f.maximum is not None:
-        parts.append(f"within [{f.minimum}, {f.maximum}]")
-    elif f.minimum is not None:
-        parts.append(f"≥ {f.minimum}")
-    elif f.maximum is not None:
-        parts.append(f"≤ {f.maximum}")
+    if field.pattern:
+        parts.append(f"matches `{field.pattern}`")
+    if field.minimum is not None and field.maximum is not None:
+        parts.append(f"within [{field.minimum}, {field.maximum}]")
+    elif field.minimum is not None:
+        parts.append(f"≥ {field.minimum}")
+    elif field.maximum is not None:
+        parts.append(f"≤ {field.maximum}")
     return "; ".join(parts)
 
 

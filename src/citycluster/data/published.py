@@ -59,11 +59,11 @@ def _package(root: Path) -> contracts.Package:
                              contracts=tuple(resources))
 
 
-def _as_raw(f: contracts.Field, as_text: bool) -> dict[str, Any]:
+def _as_raw(field: contracts.Field, as_text: bool) -> dict[str, Any]:
     """A raw field in descriptor form: name, type and meaning. Its values were checked on the
     raw file, where validation can name the file and row; here only the shape is held."""
-    return {"name": f.name, "type": "string" if as_text else f.type,
-            "description": f.description}
+    return {"name": field.name, "type": "string" if as_text else field.type,
+            "description": field.description}
 
 
 def package() -> contracts.Package:

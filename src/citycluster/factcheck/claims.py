@@ -66,33 +66,33 @@ def check_claims(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFr
     return rows
 
 
-def _row(claim: dict[str, Any], check: str, o: Outcome, tol: Tolerances,
+def _row(claim: dict[str, Any], check: str, outcome: Outcome, tol: Tolerances,
          compare_as: str | None = None) -> dict[str, Any]:
     civ = claim_interval(claim, compare_as or claim["qualifier"], tol)
-    ref = o.refs[0] if o.refs else None
-    values = [r.value for r in o.refs]
+    ref = outcome.refs[0] if outcome.refs else None
+    values = [r.value for r in outcome.refs]
     # a ratio means something only against the same quantity, and not between two years
-    comparable = bool(values) and o.relation == "same" and claim["base_unit"] != "year"
+    comparable = bool(values) and outcome.relation == "same" and claim["base_unit"] != "year"
     return {
         "claim_id": claim["claim_id"], "check": check, "paragraph": claim["paragraph"],
         "entity_id": claim["entity_id"],
         "metric": claim["metric"], "claimed": claim["printed"],
         "claimed_low": civ.low, "claimed_high": civ.high,
-        "reference": ", ".join(dict.fromkeys(r.ref_id for r in o.refs)) or None,
+        "reference": ", ".join(dict.fromkeys(r.ref_id for r in outcome.refs)) or None,
         "reference_value": (sum(values) / len(values)) if comparable else None,
         "reference_year": ref.year if ref else None,
         "year_gap": (abs(ref.year - claim["year"]) if ref and ref.year is not None
                      and claim["year"] is not None else None),
-        "unit": claim["base_unit"], "relation": o.relation, "verdict": o.verdict,
-        "reason_code": o.code,
-        "reason_args": json.dumps(o.reason, ensure_ascii=False, sort_keys=True),
-        "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in o.refs)) or None,
-        "source_kind": ", ".join(sorted({r.source_kind for r in o.refs})) or None,
-        "source_mix": source_mix(k for r in o.refs for k, n in r.kinds() for _ in range(n))
+        "unit": claim["base_unit"], "relation": outcome.relation, "verdict": outcome.verdict,
+        "reason_code": outcome.code,
+        "reason_args": json.dumps(outcome.reason, ensure_ascii=False, sort_keys=True),
+        "source": "; ".join(dict.fromkeys(f"{r.ref_id}: {r.source}" for r in outcome.refs)) or None,
+        "source_kind": ", ".join(sorted({r.source_kind for r in outcome.refs})) or None,
+        "source_mix": source_mix(k for r in outcome.refs for k, n in r.kinds() for _ in range(n))
                       or None,
         # a verdict (not a mere lack of one) whose every underlying figure is weak
-        "weak_basis": bool(o.refs) and o.verdict != UNVERIFIABLE
-                      and {k for r in o.refs for k, _ in r.kinds()} <= WEAK_KINDS,
+        "weak_basis": bool(outcome.refs) and outcome.verdict != UNVERIFIABLE
+                      and {k for r in outcome.refs for k, _ in r.kinds()} <= WEAK_KINDS,
         "ratio": (claim["value_base"] / (sum(values) / len(values))
                   if comparable and sum(values) else None),
     }

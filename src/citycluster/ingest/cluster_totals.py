@@ -165,11 +165,11 @@ def members_by_province(members: pl.DataFrame, province_of: dict[str, str]) -> d
     return by_province
 
 
-def _observed_and_estimated(by_province: dict[str, list[str]], metric: str, f: Figures,
+def _observed_and_estimated(by_province: dict[str, list[str]], metric: str, figures: Figures,
                             estimates: pl.DataFrame | None) -> dict[str, object]:
     """One metric of a cluster: its bounds on observed figures, the rows and kinds they rest
     on, and the same on observed plus estimated figures (the ``est_*`` columns)."""
-    known_values = f.values[metric]
+    known_values = figures.values[metric]
     low = high = 0.0
     known = 0
     used: list[str] = []
@@ -181,40 +181,42 @@ def _observed_and_estimated(by_province: dict[str, list[str]], metric: str, f: F
     for province, ms in by_province.items():
         whole = ms == [province]  # a whole province or municipality, keyed by its id
         province_total = (known_values.get(province) if whole
-                          else known_values.get(f.province_ids.get(province, "")))
-        lo, hi, k, ids = _province_parts(ms, province, known_values, f.cities_in, province_total)
+                          else known_values.get(figures.province_ids.get(province, "")))
+        lo, hi, k, ids = _province_parts(ms, province, known_values, figures.cities_in,
+                                         province_total)
         low, high, known = low + lo, high + hi, known + k
-        used += [f.province_ids.get(i, i) for i in ids]
+        used += [figures.province_ids.get(i, i) for i in ids]
         filled = [m for m in ms if m not in known_values and m in est["value_base"]]
         est_ids = ids
         for c, values in est.items():
             elo, ehi, _, est_ids = (lo, hi, k, ids) if lo == hi or not filled else \
                 _province_parts(ms, province, {**known_values, **{m: values[m] for m in filled}},
-                                f.cities_in, province_total)
+                                figures.cities_in, province_total)
             with_est[c][0] += elo
             with_est[c][1] += ehi
-        used_est += [f.province_ids.get(i, i) for i in est_ids]
+        used_est += [figures.province_ids.get(i, i) for i in est_ids]
         if lo != hi and filled:
             added += sum(est["value_base"][m] for m in filled)
             n_est += len(filled)
             named += filled
-    return _metric_columns(metric, f, (low, high, known), (used, used_est), with_est,
+    return _metric_columns(metric, figures, (low, high, known), (used, used_est), with_est,
                            (added, n_est, named))
 
 
-def _metric_columns(metric: str, f: Figures, bounds: tuple[float, float, int],
+def _metric_columns(metric: str, figures: Figures, bounds: tuple[float, float, int],
                     rested_on: tuple[list[str], list[str]], with_est: dict[str, list[float]],
                     estimated: tuple[float, int, list[str]]) -> dict[str, object]:
     """The columns of one metric, from what :func:`_observed_and_estimated` summed."""
     (low, high, known), (used, used_est), (added, n_est, named) = bounds, rested_on, estimated
-    national, national_ref = f.national[metric]
+    national, national_ref = figures.national[metric]
     row: dict[str, object] = {f"lower_{metric}": low, f"upper_{metric}": high,
                               f"known_{metric}": known,
-                              f"kinds_{metric}": source_mix(f.kinds.get(f"{i}|{metric}")
+                              f"kinds_{metric}": source_mix(figures.kinds.get(f"{i}|{metric}")
                                                             for i in used)}
     for key, ids_used in ((f"rows_{metric}", used), (f"est_rows_{metric}", used_est)):
         row[key] = ", ".join(dict.fromkeys(
-            [*(f.rows[metric][i] for i in ids_used if i in f.rows[metric]), national_ref]))
+            [*(figures.rows[metric][i] for i in ids_used if i in figures.rows[metric]),
+             national_ref]))
     point = with_est["value_base"]
     share = {"population": "pop_share", "gdp": "gdp_share"}[metric]
     row[f"est_{share}"] = point[0] / national if point[0] == point[1] else None
@@ -227,10 +229,10 @@ def _metric_columns(metric: str, f: Figures, bounds: tuple[float, float, int],
     return row
 
 
-def _cluster_row(cid: str, n_members: int, row: dict, f: Figures,
+def _cluster_row(cid: str, n_members: int, row: dict, figures: Figures,
                  sars: dict[str, object]) -> dict[str, object]:
     """A cluster's published row: exact figures only where both metrics are exact."""
-    pop, gdp = f.national["population"], f.national["gdp"]
+    pop, gdp = figures.national["population"], figures.national["gdp"]
     exact = all(row[f"lower_{m}"] == row[f"upper_{m}"] for m in ("population", "gdp"))
     return {
         "entity_id": cid, "entity_type": "city_cluster",

@@ -12,15 +12,15 @@ from citycluster.report.voice import Voice
 BACKTEST_COLORS = {"inside": "#1b9e77", "outside": "#d95f02"}
 
 
-def estimates_backtest(backtest: pl.DataFrame, v: Voice) -> alt.LayerChart:
+def estimates_backtest(backtest: pl.DataFrame, voice: Voice) -> alt.LayerChart:
     """Each backtested city's estimate against its observed 2023 figure (0 on the axis), with
     the nominal 90% interval the other cities' errors give it, coloured by whether the
     interval holds the observed figure."""
-    t = v.chart()
+    t = voice.chart()
     order = [t[f"bt_{k}"] for k in BACKTEST_COLORS]
     data = backtest.select(
-        pl.format("{} · {}", v.name_of("entity_id"),
-                  pl.col("metric").map_elements(v.label, return_dtype=pl.String)).alias("city"),
+        pl.format("{} · {}", voice.name_of("entity_id"),
+                  pl.col("metric").map_elements(voice.label, return_dtype=pl.String)).alias("city"),
         pl.col("error_share").alias("error"),
         (pl.col("low") / pl.col("observed") - 1).alias("low"),
         (pl.col("high") / pl.col("observed") - 1).alias("high"),

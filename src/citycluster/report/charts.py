@@ -42,26 +42,26 @@ def _number(value: object) -> float:
     """A polars aggregate (typed as any scalar) as the float it is for a numeric column."""
     return float(cast(float, value))
 
-def _origin_scale(v: Voice) -> alt.Scale:
-    t = v.chart()
+def _origin_scale(voice: Voice) -> alt.Scale:
+    t = voice.chart()
     return alt.Scale(domain=[t["article"], t["reference"]],
                      range=[ORIGIN_COLORS["article"], ORIGIN_COLORS["reference"]])
 
 
-def _origin_label(v: Voice) -> pl.Expr:
-    t = v.chart()
+def _origin_label(voice: Voice) -> pl.Expr:
+    t = voice.chart()
     return pl.col("origin").replace_strict({"article": t["article"],
                                             "reference": t["reference"]})
 
 
-def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
+def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, voice: Voice,
                   model: str = "share_entities") -> alt.LayerChart:
     """Entities' GDP share against population share: parity line, fitted line and band."""
-    t = v.chart()
+    t = voice.chart()
     data = shares.filter(pl.col("entity_type") != "province",
                          ~pl.col("city_level").fill_null(False)).select(
-        v.name_of("entity_id").alias("entity"), "pop_share", "gdp_share", "premium",
-        _origin_label(v).alias("origin"), "boundary")
+        voice.name_of("entity_id").alias("entity"), "pop_share", "gdp_share", "premium",
+        _origin_label(voice).alias("origin"), "boundary")
     fit = predictions.filter(pl.col("model") == model).select("x", "fit", "low", "high")
     top = max(_number(data["pop_share"].max()), _number(data["gdp_share"].max())) * 1.05
     x = alt.X("pop_share:Q", title=t["pop_share"], axis=alt.Axis(format="%"),
@@ -75,7 +75,7 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
         x=alt.X("x:Q"), y=alt.Y("low:Q"), y2="high:Q")
     line = alt.Chart(fit).mark_line(color="#555").encode(x="x:Q", y="fit:Q")
     points = alt.Chart(data).mark_circle(size=80, opacity=0.9).encode(
-        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+        x=x, y=y, color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(voice),
                                   legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("origin:N", title=t["origin"]),
@@ -94,17 +94,18 @@ def share_scatter(shares: pl.DataFrame, predictions: pl.DataFrame, v: Voice,
         description=t["share_desc"].format(n=data.height))
 
 
-def premium_bars(shares: pl.DataFrame, v: Voice) -> alt.LayerChart:
+def premium_bars(shares: pl.DataFrame, voice: Voice) -> alt.LayerChart:
     """The premium (GDP share / population share) of each non-province entity, sorted."""
-    t = v.chart()
+    t = voice.chart()
     data = shares.filter(pl.col("entity_type") != "province",
                          ~pl.col("city_level").fill_null(False)).select(
-        pl.format(t["place_origin"], v.name_of("entity_id"), _origin_label(v)).alias("entity"),
-        _origin_label(v).alias("origin"), "premium", "pop_share", "gdp_share")
+        pl.format(t["place_origin"], voice.name_of("entity_id"),
+                  _origin_label(voice)).alias("entity"),
+        _origin_label(voice).alias("origin"), "premium", "pop_share", "gdp_share")
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("entity:N", sort="-x", title=None, axis=alt.Axis(labelExpr=wrapped_labels())),
         x=alt.X("premium:Q", title=t["premium"]),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(voice),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("entity:N", title=t["entity"]),
                  alt.Tooltip("premium:Q", title=t["premium"], format=".2f"),
@@ -139,19 +140,19 @@ def london_changes(claims: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFram
 
 
 def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
-                 v: Voice) -> alt.LayerChart:
+                 voice: Voice) -> alt.LayerChart:
     """Population lost by inner London and gained beyond it, article against census."""
-    t = v.chart()
-    divisor, unit = v.axis_scale("population")
+    t = voice.chart()
+    divisor, unit = voice.axis_scale("population")
     change = t["axis_unit"].format(title=t["change"], unit=unit)
     data = london_changes(claims, reference).select(
-        v.name_of("entity_id").alias("area"), (pl.col("change") / divisor).alias("change"),
-        _origin_label(v).alias("origin"), "source")
+        voice.name_of("entity_id").alias("area"), (pl.col("change") / divisor).alias("change"),
+        _origin_label(voice).alias("origin"), "source")
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("area:N", title=None, sort="x", axis=alt.Axis(labelExpr=wrapped_labels())),
         x=alt.X("change:Q", title=change, axis=alt.Axis(format=",~r")),
         yOffset="origin:N",
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(voice),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("area:N", title=t["area"]),
                  alt.Tooltip("change:Q", title=change, format=",.2~f"),
@@ -163,7 +164,7 @@ def london_shift(claims: pl.DataFrame, reference: pl.DataFrame,
 
 
 def growth_points(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
-                  v: Voice) -> pl.DataFrame:
+                  voice: Voice) -> pl.DataFrame:
     """Dated figures of each growth case in display units (the language's money unit for
     amounts, % for fractions)."""
     frames = []
@@ -187,7 +188,7 @@ def growth_points(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataF
             units = a["base_unit"].unique().implode()
             frames.extend([a, r.filter(pl.col("base_unit").is_in(units))])
     data = pl.concat(frames)
-    money_div, money_unit = v.axis_scale("money")
+    money_div, money_unit = voice.axis_scale("money")
     scale = pl.when(pl.col("base_unit") == "CNY").then(1 / money_div).when(
         pl.col("base_unit") == "fraction").then(100.0).otherwise(1.0)
     unit = pl.when(pl.col("base_unit") == "CNY").then(pl.lit(money_unit)).when(
@@ -197,21 +198,21 @@ def growth_points(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataF
 
 
 def growth_cases(claims: pl.DataFrame, reference: pl.DataFrame, links: pl.DataFrame,
-                 v: Voice) -> alt.FacetChart:
+                 voice: Voice) -> alt.FacetChart:
     """One small panel per growth case, each on its own scale: figures by year."""
-    t = v.chart()
-    data = growth_points(claims, reference, links, v)
+    t = voice.chart()
+    data = growth_points(claims, reference, links, voice)
     data = data.with_columns(
-        pl.format(t["case_unit"], v.name_of("entity_id"), "display_unit").alias("case"),
-        _origin_label(v).alias("origin"),
+        pl.format(t["case_unit"], voice.name_of("entity_id"), "display_unit").alias("case"),
+        _origin_label(voice).alias("origin"),
         pl.when(pl.col("measure") == pl.col("case_metric")).then(pl.lit(t["same_metric"]))
         .otherwise(pl.col("measure").replace_strict(
-            {m: v.label(m) for m in data["measure"].unique()})).alias("measure"))
-    cases = v.t("list_sep").join(data["case"].unique(maintain_order=True).to_list())
+            {m: voice.label(m) for m in data["measure"].unique()})).alias("measure"))
+    cases = voice.t("list_sep").join(data["case"].unique(maintain_order=True).to_list())
     base = alt.Chart().encode(
         x=alt.X("year:O", title=t["year"], axis=alt.Axis(labelAngle=0)),
         y=alt.Y("display:Q", title=t["value"], scale=alt.Scale(zero=True)),
-        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(v),
+        color=alt.Color("origin:N", title=t["origin"], scale=_origin_scale(voice),
                         legend=alt.Legend(orient="top")))
     line = base.transform_filter(alt.datum.origin == t["article"]).mark_line()
     points = base.mark_point(size=80, filled=True).encode(
@@ -230,11 +231,11 @@ VERDICT_COLORS = {CONSISTENT: "#1b9e77", INCONSISTENT: "#d95f02", UNVERIFIABLE: 
 
 
 def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
-                       v: Voice) -> alt.VConcatChart:
+                       voice: Voice) -> alt.VConcatChart:
     """The verdicts of the claims, stacked, by the part of the article each claim is in and by
     the kind of source it was checked against: where the article holds and on what it rests,
     before the table's details."""
-    t = v.chart()
+    t = voice.chart()
     order = [t[k] for k in VERDICT_COLORS]
     color = alt.Color("verdict:N", title=t["verdict"], sort=order,
                       scale=alt.Scale(domain=order, range=list(VERDICT_COLORS.values())),
@@ -245,13 +246,13 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
         pl.col("verdict").replace_strict({k: t[k] for k in VERDICT_COLORS}),
         pl.col("verdict").replace_strict({k: i for i, k in enumerate(VERDICT_COLORS)})
         .alias("order"),
-        ("section_" + pl.col("section")).map_elements(v.label, return_dtype=pl.String)
+        ("section_" + pl.col("section")).map_elements(voice.label, return_dtype=pl.String)
         .alias("topic"),
         pl.col("source_kind").fill_null("no_reference").map_elements(
-            lambda kinds: " · ".join(v.label(k) for k in kinds.split(", ")),
+            lambda kinds: " · ".join(voice.label(k) for k in kinds.split(", ")),
             return_dtype=pl.String).alias("grade"))
 
-    topics = [v.label(f"section_{s}") for s in sorted(direct["section"].unique().to_list())]
+    topics = [voice.label(f"section_{s}") for s in sorted(direct["section"].unique().to_list())]
 
     def panel(field: str, sort: list[str] | str) -> alt.Chart:
         counts = (data.group_by(field, "verdict", "order").len().rename({"len": "checks"})
@@ -266,7 +267,7 @@ def factcheck_overview(checks: pl.DataFrame, paragraphs: pl.DataFrame,
         ).properties(width=200, height=alt.Step(30))
 
     counts = dict(data.group_by("verdict").len().iter_rows())
-    count_text = v.t("list_sep").join(t["verdict_count"].format(n=counts[k], verdict=k)
+    count_text = voice.t("list_sep").join(t["verdict_count"].format(n=counts[k], verdict=k)
                                       for k in order if k in counts)
     return alt.vconcat(panel("topic", topics), panel("grade", "-x")).properties(
         title=t["fc_topic_title"], description=t["fc_topic_desc"].format(
@@ -282,11 +283,11 @@ HEADLINE_SERIES = ("hl_article", "hl_observed", "hl_estimates", "hl_provinces")
 
 
 def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
-             v: Voice) -> alt.FacetChart:
+             voice: Voice) -> alt.FacetChart:
     """The article's two headline shares (C006, C007) beside what the member cities give,
     observed and with estimates, and what the member provinces hold whole: a range for
     each, a point where it is one figure."""
-    t = v.chart()
+    t = voice.chart()
     claimed = {r["metric"]: r for r in checks.filter(
         pl.col("check") == "direct", pl.col("claim_id").is_in(list(HEADLINE))).iter_rows(
             named=True)}
@@ -306,8 +307,8 @@ def headline(checks: pl.DataFrame, totals: pl.DataFrame, shares: pl.DataFrame,
             low, high = ranges.get(key, (None, None))
             if low is None or high is None:
                 continue
-            shown = v.pct(low, 1) if low == high else phrase(
-                v.lang, "references", "range", low=v.pct(low, 1), high=v.pct(high, 1))
+            shown = voice.pct(low, 1) if low == high else phrase(
+                voice.lang, "references", "range", low=voice.pct(low, 1), high=voice.pct(high, 1))
             rows.append({"measure": t[metric], "series": t[key], "order": i, "low": low,
                          "high": high, "range": shown, "claim": c["claim_id"]})
     data = pl.DataFrame(rows)

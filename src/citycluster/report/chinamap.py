@@ -46,13 +46,13 @@ def boundaries() -> dict[str, Any]:
 
 
 def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
-            v: Voice) -> pl.DataFrame:
+            voice: Voice) -> pl.DataFrame:
     """One row per member city of the plans that name cities: its map code, its cluster and
     the cluster's share bounds in words."""
     share = {r["entity_id"]: r for r in totals.iter_rows(named=True)}
 
     def bounds(cid: str, metric: str) -> str:
-        return _share(share[cid], metric, v) if cid in share else ""
+        return _share(share[cid], metric, voice) if cid in share else ""
 
     rows = (city_plan_members(membership)
             .join(coordinates.select("entity_id", pl.col("adcode").cast(pl.String)),
@@ -60,8 +60,8 @@ def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.Data
             .unique("member_entity_id", keep="first", maintain_order=True))
     return rows.select(
         "adcode", "cluster_id",
-        v.name_of("member_entity_id").alias("member"),
-        v.name_of("cluster_id").alias("cluster"),
+        voice.name_of("member_entity_id").alias("member"),
+        voice.name_of("cluster_id").alias("cluster"),
         pl.col("cluster_id").map_elements(lambda c: bounds(c, "pop"), return_dtype=pl.String)
         .alias("pop"),
         pl.col("cluster_id").map_elements(lambda c: bounds(c, "gdp"), return_dtype=pl.String)
@@ -69,11 +69,11 @@ def members(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.Data
 
 
 def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.DataFrame,
-                v: Voice) -> alt.TopLevelMixin:
+                voice: Voice) -> alt.TopLevelMixin:
     """Provinces in grey, each cluster's member cities (municipalities and the two special
     administrative regions as whole units) in its colour, and the ten-dash line."""
-    t = v.chart()
-    data = members(membership, coordinates, totals, v)
+    t = voice.chart()
+    data = members(membership, coordinates, totals, voice)
     shape = alt.NamedData(name="china", format=alt.DataFormat(type="topojson",
                                                                feature="china"))
 
@@ -104,7 +104,7 @@ def cluster_map(membership: pl.DataFrame, coordinates: pl.DataFrame, totals: pl.
         description=t["map_desc"].format(n=data.height, clusters=len(order)))
 
 
-def caption(totals: pl.DataFrame, v: Voice) -> str:
+def caption(totals: pl.DataFrame, voice: Voice) -> str:
     """The figure's caption: each cluster's share of population and of GDP, from its member
     cities, as bounds where some members' figures are missing."""
     items = []
@@ -113,16 +113,19 @@ def caption(totals: pl.DataFrame, v: Voice) -> str:
         if row.is_empty():
             continue
         r = row.row(0, named=True)
-        items.append(v.t("map_item", cluster=v.name(cid),
-                         pop=_share(r, "pop", v), gdp=_share(r, "gdp", v)))
-    sars = [v.t("map_sar", cluster=v.name(r["entity_id"]), pop=v.pct(r["sar_pop_ratio"]),
-                gdp=v.pct(r["sar_gdp_ratio"]), refs=r["sar_source"])
+        items.append(voice.t("map_item", cluster=voice.name(cid),
+                         pop=_share(r, "pop", voice), gdp=_share(r, "gdp", voice)))
+    sars = [voice.t("map_sar", cluster=voice.name(r["entity_id"]),
+                    pop=voice.pct(r["sar_pop_ratio"]), gdp=voice.pct(r["sar_gdp_ratio"]),
+                    refs=r["sar_source"])
             for r in totals.filter(pl.col("entity_id").is_in(list(CLUSTER_COLORS)),
                                    pl.col("sar_gdp_ratio").is_not_null()).iter_rows(named=True)]
-    lead = v.t("figure_map", clusters=v.t("list_sep").join(items))
-    return v.t("sentence_sep").join([lead, *sars])
+    lead = voice.t("figure_map", clusters=voice.t("list_sep").join(items))
+    return voice.t("sentence_sep").join([lead, *sars])
 
 
-def _share(row: dict[str, Any], metric: str, v: Voice) -> str:
+def _share(row: dict[str, Any], metric: str, voice: Voice) -> str:
     low, high = row[f"{metric}_share_low"], row[f"{metric}_share_high"]
-    return v.pct(low) if low == high else v.t("share_range", low=v.pct(low), high=v.pct(high))
+    if low == high:
+        return voice.pct(low)
+    return voice.t("share_range", low=voice.pct(low), high=voice.pct(high))

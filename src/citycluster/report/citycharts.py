@@ -45,27 +45,27 @@ def key_row(models: pl.DataFrame, model: str) -> dict[str, Any] | None:
     return rows.row(0, named=True) if rows.height else None
 
 
-def city_points(d: Tables, model: str, v: Voice) -> pl.DataFrame:
+def city_points(tables: Tables, model: str, voice: Voice) -> pl.DataFrame:
     """The model's sample, one row per city, with names, cluster and sources in words.
 
     ``influence`` is the city's Cook's distance in this model; ``pop_kind``/``gdp_kind`` the
     kind of source its population and GDP were seen in.
     """
-    row = key_row(d["models"], model)
+    row = key_row(tables["models"], model)
     if row is None:
         return pl.DataFrame()
-    sample = build_sample(row["sample"], d["shares"], d["claims"], d["reference"])
-    kind = dict(d["reference"].select("ref_id", "source_kind").iter_rows())
-    cooks = d["model_influence"].filter(pl.col("model") == model).select(
+    sample = build_sample(row["sample"], tables["shares"], tables["claims"], tables["reference"])
+    kind = dict(tables["reference"].select("ref_id", "source_kind").iter_rows())
+    cooks = tables["model_influence"].filter(pl.col("model") == model).select(
         pl.col("label").alias("entity_id"), pl.col("cooks_distance").alias("influence"))
-    none = v.chart()["no_cluster"]
+    none = voice.chart()["no_cluster"]
     return sample.join(cooks, on="entity_id", how="left").with_columns(
-        v.name_of("entity_id").alias("city"),
-        pl.col("cluster_id").map_elements(v.name, return_dtype=pl.String)
+        voice.name_of("entity_id").alias("city"),
+        pl.col("cluster_id").map_elements(voice.name, return_dtype=pl.String)
         .fill_null(none).alias("cluster_name"),
         *(pl.col(f"{m}_source").str.split("/").list.first()
           .replace_strict(kind, default=None).fill_null("unlabelled")
-          .map_elements(v.label, return_dtype=pl.String).alias(f"{m}_kind")
+          .map_elements(voice.label, return_dtype=pl.String).alias(f"{m}_kind")
           for m in ("pop", "gdp")))
 
 
@@ -94,20 +94,20 @@ def name_layers(names: pl.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
         for side in ("right", "left")])
 
 
-def _cluster_color(points: pl.DataFrame, v: Voice) -> alt.Color:
-    t = v.chart()
+def _cluster_color(points: pl.DataFrame, voice: Voice) -> alt.Color:
+    t = voice.chart()
     present = set(points["cluster_id"].drop_nulls().to_list())
     ids = [c for c in CLUSTER_COLORS if c in present]
     outside = [t["no_cluster"]] if points["cluster_id"].null_count() else []
-    domain = [v.name(c) for c in ids] + outside
+    domain = [voice.name(c) for c in ids] + outside
     colors = [CLUSTER_COLORS[c] for c in ids] + [NO_CLUSTER_COLOR] * len(outside)
     return alt.Color("cluster_name:N", title=t["map_cluster"],
                      scale=alt.Scale(domain=domain, range=colors),
                      legend=alt.Legend(orient="bottom", columns=1, labelLimit=360))
 
 
-def _tooltip(v: Voice, *values: alt.Tooltip, cluster: bool = True) -> list[alt.Tooltip]:
-    t = v.chart()
+def _tooltip(voice: Voice, *values: alt.Tooltip, cluster: bool = True) -> list[alt.Tooltip]:
+    t = voice.chart()
     return [alt.Tooltip("city:N", title=t["entity"]),
             *([alt.Tooltip("cluster_name:N", title=t["map_cluster"])] if cluster else []),
             *values,
@@ -122,9 +122,9 @@ def _fit_layers(fit: pl.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
     return band + line
 
 
-def _empty(v: Voice, title: str) -> alt.Chart:
+def _empty(voice: Voice, title: str) -> alt.Chart:
     return alt.Chart(alt.Data(values=[])).mark_point().properties(
-        title=title, description=v.chart()["not_fitted"])
+        title=title, description=voice.chart()["not_fitted"])
 
 
 def _round(frame: pl.DataFrame, digits: int = 6) -> pl.DataFrame:
@@ -138,19 +138,19 @@ def _round(frame: pl.DataFrame, digits: int = 6) -> pl.DataFrame:
                               if t == pl.Float64)
 
 
-def city_shares(d: Tables, v: Voice, model: str = "share_cities",
+def city_shares(tables: Tables, voice: Voice, model: str = "share_cities",
                 keys: str = "city_share", by_cluster: bool = True) -> alt.TopLevelMixin:
     """GDP share against population share (cities, or provinces with ``keys`` naming their
     titles and ``by_cluster`` off), with the fitted line, its band and the line of
     proportional shares."""
-    t = v.chart()
-    points = city_points(d, model, v)
+    t = voice.chart()
+    points = city_points(tables, model, voice)
     if points.is_empty():
-        return _empty(v, t[f"{keys}_title"])
+        return _empty(voice, t[f"{keys}_title"])
     x_dom = [0.0, _num(points["pop_share"].max()) * 1.1]
     y_dom = [0.0, _num(points["gdp_share"].max()) * 1.1]
     top = min(x_dom[1], y_dom[1])
-    fit = _round(d["model_predictions"].filter(pl.col("model") == model).select(
+    fit = _round(tables["model_predictions"].filter(pl.col("model") == model).select(
         "x", "fit", "low", "high"))
     x = alt.X("pop_share:Q", title=t["pop_share"], axis=alt.Axis(format="%"),
               scale=alt.Scale(domain=x_dom))
@@ -161,10 +161,10 @@ def city_shares(d: Tables, v: Voice, model: str = "share_cities",
         strokeDash=[4, 4], color="#888").encode(x=x, y=y)
     data = _round(points.select("city", "cluster_name", "cluster_id", "pop_share",
                                 "gdp_share", "influence", "pop_kind", "gdp_kind"))
-    color = _cluster_color(points, v) if by_cluster else alt.value(PLACE_COLOR)
+    color = _cluster_color(points, voice) if by_cluster else alt.value(PLACE_COLOR)
     dots = alt.Chart(data).mark_circle(size=55, opacity=0.85).encode(
         x=x, y=y, color=color, tooltip=_tooltip(
-            v, alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".2%"),
+            voice, alt.Tooltip("pop_share:Q", title=t["pop_share"], format=".2%"),
             alt.Tooltip("gdp_share:Q", title=t["gdp_share"], format=".2%"), cluster=by_cluster))
     labels = name_layers(labelled(data, "pop_share", "gdp_share", "gdp_share",
                                   x_domain=x_dom, y_domain=y_dom, log=False), x, y)
@@ -175,29 +175,29 @@ def city_shares(d: Tables, v: Voice, model: str = "share_cities",
         description=t[f"{keys}_desc"].format(n=points.height))
 
 
-def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities",
+def city_scaling(tables: Tables, voice: Voice, model: str = "scaling_cities",
                  keys: str = "city_scaling", by_cluster: bool = True) -> alt.TopLevelMixin:
     """GDP against population on log-log axes (cities, or provinces as for
     :func:`city_shares`): the fitted slope and the literature's exponent beside it."""
-    t = v.chart()
-    points = city_points(d, model, v)
-    row = key_row(d["models"], model)
+    t = voice.chart()
+    points = city_points(tables, model, voice)
+    row = key_row(tables["models"], model)
     if points.is_empty() or row is None:
-        return _empty(v, t[f"{keys}_title"])
-    (pop_div, pop_unit), (gdp_div, gdp_unit) = v.axis_scale("population"), v.axis_scale("gdp")
+        return _empty(voice, t[f"{keys}_title"])
+    (pop_div, pop_unit) = voice.axis_scale("population")
+    (gdp_div, gdp_unit) = voice.axis_scale("gdp")
     data = _round(points.select(
         "city", "cluster_name", "cluster_id", "influence", "pop_kind", "gdp_kind",
         (pl.col("population") / pop_div).alias("pop"), (pl.col("gdp") / gdp_div).alias("gdp")))
     pop_dom = [_num(data["pop"].min()) * 0.8, _num(data["pop"].max()) * 1.25]
     gdp_dom = [_num(data["gdp"].min()) * 0.8, _num(data["gdp"].max()) * 1.25]
-    xs = alt.Scale(type="log", domain=pop_dom, nice=False)
-    ys = alt.Scale(type="log", domain=gdp_dom, nice=False)
+    xs, ys = (alt.Scale(type="log", domain=dom, nice=False) for dom in (pop_dom, gdp_dom))
     x_title = t["axis_unit"].format(title=t["population"], unit=pop_unit)
     y_title = t["axis_unit"].format(title=t["gdp_cny"], unit=gdp_unit)
-    fitted_name = t["line_fitted"].format(beta=v.num(row["estimate"], 2),
-                                          low=v.num(row["ci_low"], 2),
-                                          high=v.num(row["ci_high"], 2))
-    fit = _round(d["model_predictions"].filter(pl.col("model") == model).select(
+    fitted_name = t["line_fitted"].format(beta=voice.num(row["estimate"], 2),
+                                          low=voice.num(row["ci_low"], 2),
+                                          high=voice.num(row["ci_high"], 2))
+    fit = _round(tables["model_predictions"].filter(pl.col("model") == model).select(
         pl.col("x") / pop_div, pl.col("fit") / gdp_div, pl.col("low") / gdp_div,
         pl.col("high") / gdp_div))
     lines = fit.select("x", "fit", pl.lit(fitted_name).alias("line"))
@@ -205,10 +205,10 @@ def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities",
     names = [fitted_name]
     # The published exponent is drawn through the sample's centre (geometric means): its
     # intercept belongs to another sample, so only the slope is comparable.
-    for pub in d["model_comparison"].filter(pl.col("model") == model).head(1).iter_rows(
+    for pub in tables["model_comparison"].filter(pl.col("model") == model).head(1).iter_rows(
             named=True):
         beta = float(pub["published"])
-        pub_name = t["line_published"].format(beta=v.num(beta, 2), year=pub["published_year"])
+        pub_name = t["line_published"].format(beta=voice.num(beta, 2), year=pub["published_year"])
         ends = np.array([log_x.min(), log_x.max()])
         lines = pl.concat([lines, pl.DataFrame({
             "x": np.exp(ends), "fit": np.exp(log_y.mean() + beta * (ends - log_x.mean())),
@@ -224,10 +224,10 @@ def city_scaling(d: Tables, v: Voice, model: str = "scaling_cities",
             domain=names, range=[[1, 0], [6, 4]][:len(names)]),
             legend=alt.Legend(orient="top-left", direction="vertical", labelLimit=420,
                               fillColor="white", padding=6)))
-    color = _cluster_color(points, v) if by_cluster else alt.value(PLACE_COLOR)
+    color = _cluster_color(points, voice) if by_cluster else alt.value(PLACE_COLOR)
     dots = alt.Chart(data).mark_circle(size=55, opacity=0.85).encode(
         x=x, y=y, color=color, tooltip=_tooltip(
-            v, alt.Tooltip("pop:Q", title=x_title, format=",.1f"),
+            voice, alt.Tooltip("pop:Q", title=x_title, format=",.1f"),
             alt.Tooltip("gdp:Q", title=y_title, format=",.0f"), cluster=by_cluster))
     labels = name_layers(labelled(data, "pop", "gdp", "gdp", x_domain=pop_dom,
                                   y_domain=gdp_dom, log=True), x, y)
@@ -254,18 +254,18 @@ CORE = Proxy("core_distance_km", "gdp_pc_relative", "core_id", "city_linkage", T
 CAPITAL = Proxy("capital_distance_km", "gdp_pc_rel_capital", "capital_id", "city_capital", False)
 
 
-def city_linkage(d: Tables, v: Voice, model: str = "linkage_distance_cities",
+def city_linkage(tables: Tables, voice: Voice, model: str = "linkage_distance_cities",
                  proxy: Proxy = CORE) -> alt.TopLevelMixin:
     """GDP per head relative to a centre (the cluster's core, or the province's capital)
     against the distance to it, on log axes as fitted, with the fitted line and its band."""
-    t = v.chart()
+    t = voice.chart()
     title = t[f"{proxy.keys}_title"]
-    points = city_points(d, model, v)
+    points = city_points(tables, model, voice)
     if points.is_empty():
-        return _empty(v, title)
+        return _empty(voice, title)
     data = _round(points.select(
         "city", "cluster_name", "cluster_id", "influence", "pop_kind", "gdp_kind", "population",
-        pl.col(proxy.centre).map_elements(v.name, return_dtype=pl.String).alias("centre"),
+        pl.col(proxy.centre).map_elements(voice.name, return_dtype=pl.String).alias("centre"),
         pl.col(proxy.distance).alias("distance"), pl.col(proxy.relative).alias("rel")))
     x_dom = [_num(data["distance"].min()) * 0.8, _num(data["distance"].max()) * 1.25]
     y_dom = [_num(data["rel"].min()) * 0.8, _num(data["rel"].max()) * 1.25]
@@ -275,16 +275,16 @@ def city_linkage(d: Tables, v: Voice, model: str = "linkage_distance_cities",
     centre_title = t[f"{proxy.keys}_centre"]
     x = alt.X("distance:Q", title=x_title, scale=xs, axis=alt.Axis(format=",~r"))
     y = alt.Y("rel:Q", title=y_title, scale=ys, axis=alt.Axis(format=",~r"))
-    fit = _round(d["model_predictions"].filter(pl.col("model") == model).select(
+    fit = _round(tables["model_predictions"].filter(pl.col("model") == model).select(
         "x", "fit", "low", "high"))
     one = alt.Chart(alt.Data(values=[{"rel": 1}])).mark_rule(
         strokeDash=[4, 4], color="#888").encode(y=alt.Y("rel:Q", scale=ys))
-    color = _cluster_color(points, v) if proxy.by_cluster else alt.Color(
+    color = _cluster_color(points, voice) if proxy.by_cluster else alt.Color(
         "centre:N", title=centre_title, scale=alt.Scale(scheme="tableau10"),
         legend=alt.Legend(orient="bottom", columns=3, labelLimit=110))
     dots = alt.Chart(data).mark_circle(size=60, opacity=0.85).encode(
         x=x, y=y, color=color, tooltip=_tooltip(
-            v, alt.Tooltip("centre:N", title=centre_title),
+            voice, alt.Tooltip("centre:N", title=centre_title),
             alt.Tooltip("distance:Q", title=x_title, format=",.0f"),
             alt.Tooltip("rel:Q", title=y_title, format=".2f")))
     labels = name_layers(labelled(data, "distance", "rel", "population", x_domain=x_dom,

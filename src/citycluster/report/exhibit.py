@@ -27,12 +27,12 @@ from citycluster.report.xref import figure_anchor, figure_number, linked
 BUILD_CELL = "export-figures"
 
 
-def evidence_links(name: str, v: Voice) -> tuple[tuple[str, str], ...]:
+def evidence_links(name: str, voice: Voice) -> tuple[tuple[str, str], ...]:
     """Where a figure's data, spec, image and building cell are, relative to the report."""
-    stem = f"figures/{name}.{v.lang}"
-    return ((f"{stem}.csv", v.t("fig_data")), (f"{stem}.vl.json", v.t("fig_spec")),
-            (f"{stem}.svg", v.t("fig_svg")),
-            (f"executed/05_figures.{v.lang}.html#cell-id={BUILD_CELL}", v.t("fig_cell")))
+    stem = f"figures/{name}.{voice.lang}"
+    return ((f"{stem}.csv", voice.t("fig_data")), (f"{stem}.vl.json", voice.t("fig_spec")),
+            (f"{stem}.svg", voice.t("fig_svg")),
+            (f"executed/05_figures.{voice.lang}.html#cell-id={BUILD_CELL}", voice.t("fig_cell")))
 
 
 def exported(folder: Path, lang: str) -> pl.DataFrame:
@@ -52,7 +52,7 @@ def exported(folder: Path, lang: str) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def drawn(tables: Mapping[str, pl.DataFrame], v: Voice) -> pl.DataFrame:
+def drawn(tables: Mapping[str, pl.DataFrame], voice: Voice) -> pl.DataFrame:
     """The figures as :func:`exported` gives them, drawn here instead: for a report made in a
     language the chain did not run (the pseudo-locale test), with the figures step's own
     functions."""
@@ -60,7 +60,7 @@ def drawn(tables: Mapping[str, pl.DataFrame], v: Voice) -> pl.DataFrame:
 
     rows = []
     for fig in charts.FIGURES:
-        spec = render.prepared(fig.build(dict(tables), v), v.chart()["tip_pair"])
+        spec = render.prepared(fig.build(dict(tables), voice), voice.chart()["tip_pair"])
         rows.append({"name": fig.name, "spec": json.dumps(spec, ensure_ascii=False),
                      "svg": vlc.vegalite_to_svg(spec)})
     return pl.DataFrame(rows)
@@ -72,7 +72,7 @@ def _title(spec: dict) -> str:
     return " ".join(title) if isinstance(title, list) else str(title)
 
 
-def figure(name: str, tables: Mapping[str, pl.DataFrame], v: Voice, caption: str) -> str:
+def figure(name: str, tables: Mapping[str, pl.DataFrame], voice: Voice, caption: str) -> str:
     """The figure ``name`` as exported in ``v``'s language (``tables["figures"]``,
     :func:`exported`), as HTML: the chart named by its title and described by its summary,
     then its numbered caption, the summary, and the links to its evidence."""
@@ -87,15 +87,15 @@ def figure(name: str, tables: Mapping[str, pl.DataFrame], v: Voice, caption: str
     image = svg.inline(row["svg"], prefix=anchor, label=_title(spec) or summary,
                        described_by=f"{anchor}-summary")
     evidence = "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
-                       for href, text in evidence_links(name, v))
+                       for href, text in evidence_links(name, voice))
     return (f'<figure class="chart" id="{anchor}"><div class="cc-chart" id="{name}">{image}</div>'
-            f"<figcaption><b>{html.escape(v.t('figure_ref', n=figure_number(name)))}</b> "
+            f"<figcaption><b>{html.escape(voice.t('figure_ref', n=figure_number(name)))}</b> "
             f"{linked(caption)}</figcaption>"
             f'<p class="cc-summary" id="{anchor}-summary">{html.escape(summary)}</p>'
             f'<div class="cc-evidence">{evidence}</div></figure>')
 
 
-def figures(tables: Mapping[str, pl.DataFrame], v: Voice,
+def figures(tables: Mapping[str, pl.DataFrame], voice: Voice,
             pairs: Sequence[tuple[str, str]]) -> str:
     """Several figures, each a (name, caption key) pair, in order."""
-    return "".join(figure(name, tables, v, v.t(caption)) for name, caption in pairs)
+    return "".join(figure(name, tables, voice, voice.t(caption)) for name, caption in pairs)

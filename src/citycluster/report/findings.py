@@ -18,9 +18,9 @@ from citycluster.report.xref import figure_number
 
 
 def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,
-         v: Voice) -> list[str]:
+         voice: Voice) -> list[str]:
     """The headline verdicts with their bounds, and why the bounds are as wide as they are."""
-    t = v.t
+    t = voice.t
     direct = checks.filter(pl.col("check") == "direct")
     verdict = dict(direct.select("claim_id", "verdict").iter_rows())
     claim = {r["claim_id"]: r for r in claims.iter_rows(named=True)}
@@ -31,17 +31,17 @@ def lead(checks: pl.DataFrame, totals: pl.DataFrame, claims: pl.DataFrame,
     both = {verdict[c] for c in HEADLINE}
     overall = ("findings_fails" if INCONSISTENT in both else
                "findings_holds" if both == {CONSISTENT} else "findings_open")
-    return [t("findings_headline", overall=t(overall), pop=v.claimed(claim[HEADLINE[0]]),
-              gdp=v.claimed(claim[HEADLINE[1]]),
-              plow=v.pct(b["pop_share_low"], 1), phigh=v.pct(b["pop_share_high"], 1),
-              glow=v.pct(b["gdp_share_low"], 1), ghigh=v.pct(b["gdp_share_high"], 1),
+    return [t("findings_headline", overall=t(overall), pop=voice.claimed(claim[HEADLINE[0]]),
+              gdp=voice.claimed(claim[HEADLINE[1]]),
+              plow=voice.pct(b["pop_share_low"], 1), phigh=voice.pct(b["pop_share_high"], 1),
+              glow=voice.pct(b["gdp_share_low"], 1), ghigh=voice.pct(b["gdp_share_high"], 1),
               pop_verdict=t(verdict[HEADLINE[0]]), gdp_verdict=t(verdict[HEADLINE[1]]),
               figure=t("figure_ref", n=figure_number("headline"))),
             t("findings_coverage", members=b["members"], known_pop=b["members_known_population"],
               known_gdp=b["members_known_gdp"])]
 
 
-def with_estimates(checks: pl.DataFrame, totals: pl.DataFrame, v: Voice) -> list[str]:
+def with_estimates(checks: pl.DataFrame, totals: pl.DataFrame, voice: Voice) -> list[str]:
     """Each headline verdict again on observed plus estimated member figures, the members the
     estimates stand for, and how much the verdict rests on them: the total the missing members
     would need for it to change, beside what the estimates give them."""
@@ -66,33 +66,33 @@ def with_estimates(checks: pl.DataFrame, totals: pl.DataFrame, v: Voice) -> list
         named = [e for e in (b[f"estimated_ids_{metric}"] or "").split(", ") if e]
         n = b[f"members_estimated_{metric}"]
         missing = b["members"] - b[f"members_known_{metric}"]
-        out.append(v.t("findings_estimated", claim=r["claim_id"], metric=v.label(metric),
-                       estimated=v.plural("n_are_estimated", n), missing=missing,
-                       low=v.pct(low, 1),
-                       high=v.pct(high, 1), verdict=v.t(r["verdict"]),
-                       members=v.t("name_sep").join(v.name(e) for e in named)))
+        out.append(voice.t("findings_estimated", claim=r["claim_id"], metric=voice.label(metric),
+                       estimated=voice.plural("n_are_estimated", n), missing=missing,
+                       low=voice.pct(low, 1),
+                       high=voice.pct(high, 1), verdict=voice.t(r["verdict"]),
+                       members=voice.t("name_sep").join(voice.name(e) for e in named)))
         if missing > n:
-            out.append(v.t("findings_unestimated", rest=v.plural("n_figures_have", missing - n),
-                           metric=v.label(metric)))
+            rest = voice.plural("n_figures_have", missing - n)
+            out.append(voice.t("findings_unestimated", rest=rest, metric=voice.label(metric)))
         if needed is not None:
-            out.append(v.t(f"findings_flip_{side}", needed=v.readable(needed, unit),
-                           estimated=v.readable(b[f"estimated_{metric}"], unit)))
+            out.append(voice.t(f"findings_flip_{side}", needed=voice.readable(needed, unit),
+                           estimated=voice.readable(b[f"estimated_{metric}"], unit)))
             if missing > n:
-                out.append(v.t(f"findings_flip_rest_{side}", claim=r["claim_id"],
-                               metric=v.label(metric)))
+                out.append(voice.t(f"findings_flip_rest_{side}", claim=r["claim_id"],
+                               metric=voice.label(metric)))
     return out
 
 
-def close(checks: pl.DataFrame, v: Voice) -> list[str]:
+def close(checks: pl.DataFrame, voice: Voice) -> list[str]:
     """How the article's figures fare as a whole; the fact-check lists them one by one."""
     direct = checks.filter(pl.col("check") == "direct")
     counts = dict(direct.group_by("verdict").len().iter_rows())
-    return [v.t("findings_verdicts", n=direct.height, consistent=counts.get(CONSISTENT, 0),
+    return [voice.t("findings_verdicts", n=direct.height, consistent=counts.get(CONSISTENT, 0),
                 inconsistent=counts.get(INCONSISTENT, 0),
                 unverifiable=counts.get(UNVERIFIABLE, 0))]
 
 
-def section(tables: dict[str, pl.DataFrame], v: Voice) -> str:
+def section(tables: dict[str, pl.DataFrame], voice: Voice) -> str:
     """The findings section as HTML (escaped like every other section): the answer in one
     paragraph, the headline figure, then why the bounds are as wide as they are, what the
     estimates change, which way each result goes and how the claims fare."""
@@ -100,11 +100,11 @@ def section(tables: dict[str, pl.DataFrame], v: Voice) -> str:
 
     from citycluster.report.html import render_template
 
-    headline, *details = lead(tables["factcheck"], tables["cluster_totals"], tables["claims"], v)\
-        or [""]
+    headline, *details = lead(tables["factcheck"], tables["cluster_totals"], tables["claims"],
+                              voice) or [""]
     return render_template(
-        "findings.html.j2", title=v.t("findings_title"), lead=[headline] if headline else [],
-        figure=Markup(exhibit.figure("headline", tables, v, v.t("figure_headline"))),
-        details=[*details, *with_estimates(tables["factcheck"], tables["cluster_totals"], v)],
-        glance_intro=v.t("findings_glance"), glance=results.glance(dict(tables), v),
-        close=close(tables["factcheck"], v))
+        "findings.html.j2", title=voice.t("findings_title"), lead=[headline] if headline else [],
+        figure=Markup(exhibit.figure("headline", tables, voice, voice.t("figure_headline"))),
+        details=[*details, *with_estimates(tables["factcheck"], tables["cluster_totals"], voice)],
+        glance_intro=voice.t("findings_glance"), glance=results.glance(dict(tables), voice),
+        close=close(tables["factcheck"], voice))

@@ -46,14 +46,14 @@ _ENV = jinja2.Environment(
 #: Prose passes through this filter: its ids and "Figure 3" become links (escaped first).
 _ENV.filters["linked"] = linked
 
-def reading(row: dict[str, Any], v: Voice) -> str:
+def reading(row: dict[str, Any], voice: Voice) -> str:
     """The reading warnings of a fitted model row, in the report's language."""
     notes = []
     if row["n"] < 10:
-        notes.append(v.t("warn_small", n=row["n"]))
+        notes.append(voice.t("warn_small", n=row["n"]))
     if row["null_value"] is not None and row["ci_low"] <= row["null_value"] <= row["ci_high"]:
-        notes.append(v.t("warn_null", null=v.num(row["null_value"], 0)))
-    return v.t("list_sep").join(notes)
+        notes.append(voice.t("warn_null", null=voice.num(row["null_value"], 0)))
+    return voice.t("list_sep").join(notes)
 
 
 def render_template(name: str, **values: Any) -> str:
@@ -61,9 +61,9 @@ def render_template(name: str, **values: Any) -> str:
     return _ENV.get_template(name).render(**values)
 
 
-def numbered(name: str, caption: str, v: Voice) -> dict[str, str]:
+def numbered(name: str, caption: str, voice: Voice) -> dict[str, str]:
     """A numbered table's anchor, label (Table 2) and caption."""
-    return {"id": table_anchor(name), "label": v.t("table_ref", n=table_number(name)),
+    return {"id": table_anchor(name), "label": voice.t("table_ref", n=table_number(name)),
             "text": caption}
 
 
@@ -89,7 +89,7 @@ def _link(anchor: str, text: str) -> Markup:
     return Markup('<a href="#{}">{}</a>').format(anchor, text)
 
 
-def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
+def factcheck_section(checks: pl.DataFrame, voice: Voice, paragraphs: Sequence[str],
                       figure_html: str) -> str:
     """The fact-check section: the verdicts' chart, how claims are judged, and every check in
     a table a reader can sort and filter offline, the inconsistent ones first: they are what
@@ -101,30 +101,31 @@ def factcheck_section(checks: pl.DataFrame, v: Voice, paragraphs: Sequence[str],
     for r in sorted(checks.sort("claim_id", "check").iter_rows(named=True),
                     key=lambda r: order[r["verdict"]]):
         ratio = r["ratio"]
-        check = r["claim_id"] if r["check"] == "direct" else v.t(
-            "check_of", claim=r["claim_id"], check=v.t(r["check"]))
+        check = r["claim_id"] if r["check"] == "direct" else voice.t(
+            "check_of", claim=r["claim_id"], check=voice.t(r["check"]))
         # the reason is typeset (zh: "（2016）"), so each derived id is looked for as set too
         derived = [(text, anchor) for ref, anchor in derived_ids(r)
-                   for text in typeset_variants(ref, v.lang)]
+                   for text in typeset_variants(ref, voice.lang)]
         rows.append({"group": r["verdict"], "id": check_anchor(r["claim_id"], r["check"]),
                      "cells": [
             _cell(linked(check), sort=f"{r['claim_id']}-{r['check'] != 'direct'}"),
-            _cell(v.name(r["entity_id"])), _cell(linked(r["claimed"])), _cell(v.t(r["verdict"])),
-            _cell("" if ratio is None else v.num(ratio, 2),
+            _cell(voice.name(r["entity_id"])), _cell(linked(r["claimed"])),
+            _cell(voice.t(r["verdict"])),
+            _cell("" if ratio is None else voice.num(ratio, 2),
                   "" if ratio is None else f"{ratio:012.4f}", True),
-            _cell(linked(v.reason(r["reason_args"]), derived)),
-            _cell(basis_text(r["source_mix"], r["weak_basis"], v)),
+            _cell(linked(voice.reason(r["reason_args"]), derived)),
+            _cell(basis_text(r["source_mix"], r["weak_basis"], voice)),
         ]})
-    header = [v.t(k) for k in ("table_id", "table_entity", "table_claimed", "table_verdict",
+    header = [voice.t(k) for k in ("table_id", "table_entity", "table_claimed", "table_verdict",
                                "table_ratio", "table_reason", "table_basis")]
     return _ENV.get_template("factcheck.html.j2").render(
-        title=v.t("factcheck_title"), paragraphs=paragraphs, figure=Markup(figure_html),
+        title=voice.t("factcheck_title"), paragraphs=paragraphs, figure=Markup(figure_html),
         header=header, rows=rows,
-        choices=[(code, v.t(code)) for code in VERDICTS],
-        caption=numbered("factcheck", v.t("fc_table"), v), t=entries(v.lang, "text"))
+        choices=[(code, voice.t(code)) for code in VERDICTS],
+        caption=numbered("factcheck", voice.t("fc_table"), voice), t=entries(voice.lang, "text"))
 
 
-def ledger_section(claims: pl.DataFrame, checks: pl.DataFrame, v: Voice,
+def ledger_section(claims: pl.DataFrame, checks: pl.DataFrame, voice: Voice,
                    paragraphs: Sequence[str]) -> str:
     """The claims ledger: each figure as printed and normalised, with its verdict, in a table
     a reader can sort and filter by verdict offline. Each row is the claim's anchor
@@ -135,39 +136,39 @@ def ledger_section(claims: pl.DataFrame, checks: pl.DataFrame, v: Voice,
     for r in claims.sort("claim_id").iter_rows(named=True):
         cid = r["claim_id"]
         rows.append({"group": verdict.get(cid, ""), "id": cid, "cells": [
-            _cell(cid), _cell(r["paragraph"]), _cell(v.name(r["entity_id"])),
-            _cell(v.label(r["metric"])), _cell(r["printed"]),
-            _cell(v.quantity(r["value_base"], r["base_unit"]),
+            _cell(cid), _cell(r["paragraph"]), _cell(voice.name(r["entity_id"])),
+            _cell(voice.label(r["metric"])), _cell(r["printed"]),
+            _cell(voice.quantity(r["value_base"], r["base_unit"]),
                   f"{r['value_base']:020.6f}" if r["value_base"] is not None else "", True),
-            _cell(v.label(r["qualifier"])),
+            _cell(voice.label(r["qualifier"])),
             _cell("" if r["year"] is None else str(r["year"])),
-            _cell(_link(check_anchor(cid, "direct"), v.t(verdict[cid]))
+            _cell(_link(check_anchor(cid, "direct"), voice.t(verdict[cid]))
                   if cid in verdict else ""),
         ]})
-    header = [v.t(k) for k in ("table_id", "table_para", "table_entity", "table_metric",
+    header = [voice.t(k) for k in ("table_id", "table_para", "table_entity", "table_metric",
                                "table_printed", "table_value", "table_qualifier",
                                "table_year", "table_verdict")]
     return _ENV.get_template("claims.html.j2").render(
-        title=v.t("claims_title"), paragraphs=paragraphs, header=header, rows=rows,
-        choices=[(code, v.t(code)) for code in VERDICTS],
-        caption=numbered("claims", v.t("claims_table"), v), t=entries(v.lang, "text"))
+        title=voice.t("claims_title"), paragraphs=paragraphs, header=header, rows=rows,
+        choices=[(code, voice.t(code)) for code in VERDICTS],
+        caption=numbered("claims", voice.t("claims_table"), voice), t=entries(voice.lang, "text"))
 
 
-def mix_text(mix: Sequence[tuple[str, int]], v: Voice) -> str:
+def mix_text(mix: Sequence[tuple[str, int]], voice: Voice) -> str:
     """A count per source kind or vintage in words: ``aggregator or blog 312; news 31``."""
-    return v.t("mix_sep").join(v.t("mix_item", kind=v.label(k), n=n) for k, n in mix)
+    return voice.t("mix_sep").join(voice.t("mix_item", kind=voice.label(k), n=n) for k, n in mix)
 
 
-def basis_text(source_mix: str | None, weak: bool | None, v: Voice) -> str:
+def basis_text(source_mix: str | None, weak: bool | None, voice: Voice) -> str:
     """What a verdict rests on, with the warning when every figure is an aggregator copy or
     recalled."""
     if not source_mix:
         return ""
-    words = mix_text(parse_mix(source_mix), v)
-    return v.t("basis_weak", basis=words) if weak else words
+    words = mix_text(parse_mix(source_mix), voice)
+    return voice.t("basis_weak", basis=words) if weak else words
 
 
-def header(v: Voice, report_languages: Sequence[str], article: dict[str, Any],
+def header(voice: Voice, report_languages: Sequence[str], article: dict[str, Any],
            cff: dict[str, Any], record: dict[str, Any]) -> str:
     """Title, the article checked, the version and how to cite it (on a printed report's
     first page too), and links to the other languages, the index and the full citation; the
@@ -175,18 +176,18 @@ def header(v: Voice, report_languages: Sequence[str], article: dict[str, Any],
     from citycluster.report import citation
 
     others = [(code, language_tag(code), language_name(code))
-              for code in report_languages if code != v.lang]
+              for code in report_languages if code != voice.lang]
     ver = citation.version(cff, record)
     return _ENV.get_template("header.html.j2").render(
-        title=v.t("title"), lang=v.lang, others=others, t=entries(v.lang, "text"),
-        byline=article_text.byline(article, v),
-        version=v.t("version_line", **ver, apa=citation.styles(cff, record, v)["apa"]))
+        title=voice.t("title"), lang=voice.lang, others=others, t=entries(voice.lang, "text"),
+        byline=article_text.byline(article, voice),
+        version=voice.t("version_line", **ver, apa=citation.styles(cff, record, voice)["apa"]))
 
 
-def contents(v: Voice) -> str:
+def contents(voice: Voice) -> str:
     """The table of contents, placed after the findings: a reader meets the answer first."""
-    toc = [(sid, v.t(f"{sid}_title")) for sid in SECTIONS]
-    return _ENV.get_template("toc.html.j2").render(toc=toc, t=entries(v.lang, "text"))
+    toc = [(sid, voice.t(f"{sid}_title")) for sid in SECTIONS]
+    return _ENV.get_template("toc.html.j2").render(toc=toc, t=entries(voice.lang, "text"))
 
 
 def counts_of(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
@@ -197,32 +198,32 @@ def counts_of(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
     return list(counts.iter_rows())
 
 
-def parameter_value(name: str, value: Any, v: Voice) -> str:
+def parameter_value(name: str, value: Any, voice: Voice) -> str:
     """A run parameter's value in words: models by their names, trends by place and measure,
     lists joined; the formulas stay in the executed notebooks."""
-    sep = v.t("list_sep")
+    sep = voice.t("list_sep")
     if name == "models":
-        return sep.join(v.label(m["name"]) for m in value)
+        return sep.join(voice.label(m["name"]) for m in value)
     if name == "trends":
-        return sep.join(v.t("trend_item", entity=v.name(t["entity_id"]),
-                            metric=v.label(t["metric"])) for t in value)
+        return sep.join(voice.t("trend_item", entity=voice.name(t["entity_id"]),
+                            metric=voice.label(t["metric"])) for t in value)
     if isinstance(value, bool):
-        return v.t("value_true" if value else "value_false")
+        return voice.t("value_true" if value else "value_false")
     if isinstance(value, list):
         return sep.join(str(x) for x in value)
     return str(value)
 
 
-def footer(record: dict[str, Any], v: Voice, vintages: Sequence[tuple[str, int]] = ()) -> str:
+def footer(record: dict[str, Any], voice: Voice, vintages: Sequence[tuple[str, int]] = ()) -> str:
     """The reproducibility footer: commit, lock and input hashes, the parameters as a table
     (name, value in words, meaning), timings, and the vintages of the reference figures with
     the rule that pairs them."""
-    meanings = entries(v.lang, "parameters")
-    params = [(name, parameter_value(name, value, v), meanings.get(name, ""))
+    meanings = entries(voice.lang, "parameters")
+    params = [(name, parameter_value(name, value, voice), meanings.get(name, ""))
               for name, value in sorted(record["params"].items())]
     return _ENV.get_template("footer.html.j2").render(
-        r=record, params=params, t=entries(v.lang, "text"), vintages=mix_text(vintages, v),
-        lang=v.lang)
+        r=record, params=params, t=entries(voice.lang, "text"), vintages=mix_text(vintages, voice),
+        lang=voice.lang)
 
 
 def write_index(reports: Path, report_languages: Sequence[str]) -> Path:

@@ -54,15 +54,15 @@ def _num(value: float) -> str:
     return "0" if text in ("", "-0", "-") else text
 
 
-def path_data(d: str) -> str:
+def path_data(path: str) -> str:
     """Move/line/close path data written relative to a tenth of a pixel, repeated points
     dropped; other path data with its numbers rounded to a tenth."""
-    if not _PATH.match(d):
-        return _NUMBER.sub(lambda m: _num(float(m.group())), d)
+    if not _PATH.match(path):
+        return _NUMBER.sub(lambda m: _num(float(m.group())), path)
     out: list[str] = []
     x = y = 0.0  # the pen, in the rounded coordinates drawn so far
     start = (0.0, 0.0)  # where the subpath began: a close returns the pen there
-    for command, args in re.findall(r"([MLZ])([^MLZ]*)", d):
+    for command, args in re.findall(r"([MLZ])([^MLZ]*)", path):
         if command == "Z":
             out.append("z")
             x, y = start

@@ -150,7 +150,7 @@ def _files_label(raw_dir: Path, files: list[contracts.Contract]) -> str:
 
 def failure_message(result: Audit) -> str:
     """The short summary printed when critical rules fail."""
-    failed = [ex.Outcome(**r) for r in result.critical_failures.iter_rows(named=True)]
+    failed = [ex.RuleResult(**r) for r in result.critical_failures.iter_rows(named=True)]
     files = {**result.files, "shares": "derived shares (staging/shares.parquet)",
              "cross_table": "rules across tables"}
     return ex.failure_message(failed, files, result.docs_dir)

@@ -21,8 +21,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.expectations.row_conditions import Column
 
 from citycluster.data import published, units
-from citycluster.data.contracts import Contract, Field, ForeignKey
-from citycluster.data.contracts import Rule as ContractRule
+from citycluster.data.contracts import Contract, CrossColumnRule, Field, ForeignKey
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -73,29 +72,29 @@ class Rule:
     name: str = ""
 
 
-def _field_rules(f: Field) -> list[Rule]:
+def _field_rules(field: Field) -> list[Rule]:
     """The expectations one declared column implies."""
-    col = f.name
+    col = field.name
     rules = []
-    if f.required:
+    if field.required:
         rules.append(Rule("ExpectColumnValuesToNotBeNull", {"column": col},
                           f"{col} is filled in (required)"))
-    if f.unique:
+    if field.unique:
         rules.append(Rule("ExpectColumnValuesToBeUnique", {"column": col}, f"{col} is unique"))
-    allowed = list(units.UNITS) if f.enum_from == "units" else f.enum
+    allowed = list(units.UNITS) if field.enum_from == "units" else field.enum
     if allowed is not None:
         shown = ", ".join(allowed) if len(allowed) <= 8 else f"{len(allowed)} declared values"
-        what = "the unit table" if f.enum_from == "units" else shown
+        what = "the unit table" if field.enum_from == "units" else shown
         rules.append(Rule("ExpectColumnValuesToBeInSet", {"column": col,
                           "value_set": list(allowed)}, f"{col} is one of {what}"))
-    if f.pattern is not None:
+    if field.pattern is not None:
         rules.append(Rule("ExpectColumnValuesToMatchRegex",
-                          {"column": col, "regex": non_capturing(f.pattern)},
-                          f"{col} matches {f.pattern}"))
-    if f.minimum is not None or f.maximum is not None:
+                          {"column": col, "regex": non_capturing(field.pattern)},
+                          f"{col} matches {field.pattern}"))
+    if field.minimum is not None or field.maximum is not None:
         rules.append(Rule("ExpectColumnValuesToBeBetween", {"column": col, "min_value":
-                          f.minimum, "max_value": f.maximum},
-                          f"{col} lies within [{f.minimum}, {f.maximum}]"))
+                          field.minimum, "max_value": field.maximum},
+                          f"{col} lies within [{field.minimum}, {field.maximum}]"))
     return rules
 
 
@@ -124,7 +123,7 @@ def contract_rules(contract: Contract, several_files: bool) -> list[Rule]:
     return rules
 
 
-_CROSS_COLUMN: dict[str, Callable[[ContractRule], Rule]] = {
+_CROSS_COLUMN: dict[str, Callable[[CrossColumnRule], Rule]] = {
     "printed-matches-value": lambda r: Rule(
         "ExpectColumnValuesToBeInSet", {"column": "printed_agrees", "value_set": [True]},
         r.description, r.severity, r.name),
@@ -226,7 +225,7 @@ def cross_rules(tolerance: float) -> list[Rule]:
 
 
 @dataclass
-class Outcome:
+class RuleResult:
     """The result of one rule on one table, flattened for people and for the report."""
 
     table: str
@@ -244,7 +243,7 @@ class Outcome:
 def run_suites(
     tables: dict[str, tuple[pl.DataFrame, list[Rule], str]],
     docs_dir: Path | None = None,
-) -> list[Outcome]:
+) -> list[RuleResult]:
     """Validate each table with its rules; build great-expectations' Data Docs into
     ``docs_dir`` only when asked (they need a checkpoint per table and load scripts from the
     network; the project's own page, :mod:`citycluster.report.validationpage`, is the offline
@@ -263,7 +262,7 @@ def run_suites(
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
     source = context.data_sources.add_pandas("citycluster")
-    outcomes: list[Outcome] = []
+    outcomes: list[RuleResult] = []
     result_format = {"result_format": "COMPLETE"}
     for name, (frame, rules, id_col) in tables.items():
         pdf = with_conditions(frame, rules).to_pandas()
@@ -334,7 +333,7 @@ def _shown(value: Any) -> str:
 EXAMPLES = 5
 
 
-def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
+def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[RuleResult]:
     out = []
     for er in result.results:
         cfg = er.expectation_config
@@ -344,7 +343,7 @@ def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
         vals = res.get("partial_unexpected_list") or []
         examples = "; ".join(f"{i}: {_shown(v)}" for i, v in zip(ids, vals, strict=False))
         column = cfg.kwargs.get("column") or "+".join(cfg.kwargs.get("column_list", []))
-        out.append(Outcome(
+        out.append(RuleResult(
             table=name, rule=cfg.type, name=cfg.meta.get("rule_name", cfg.type), column=column,
             severity=cfg.meta.get("severity", CRITICAL),
             description=cfg.meta.get("description", ""), success=bool(er.success),
@@ -354,17 +353,17 @@ def _flatten(name: str, result: Any, pdf: Any, id_col: str) -> list[Outcome]:
     return out
 
 
-def outcomes_frame(outcomes: list[Outcome]) -> pl.DataFrame:
+def outcomes_frame(outcomes: list[RuleResult]) -> pl.DataFrame:
     """The outcomes as a table: one row per rule and table."""
     return pl.DataFrame([o.__dict__ for o in outcomes])
 
 
-def failures(outcomes: list[Outcome], severity: str = CRITICAL) -> list[Outcome]:
+def failures(outcomes: list[RuleResult], severity: str = CRITICAL) -> list[RuleResult]:
     """Failed rules of one severity."""
     return [o for o in outcomes if not o.success and o.severity == severity]
 
 
-def failure_message(failed: list[Outcome], files: dict[str, str], docs: Path | None) -> str:
+def failure_message(failed: list[RuleResult], files: dict[str, str], docs: Path | None) -> str:
     """What a person needs to fix the data: file, row, column, rule, and the offending values.
 
     Raw tables label each offending row with its file and line (``data/raw/claims.csv, row
