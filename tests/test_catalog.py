@@ -105,3 +105,37 @@ def test_only_a_step_run_per_language_declares_files_per_language() -> None:
     for step in STEPS:
         for _, glob in (*step.inputs, *step.outputs):
             assert "{lang}" not in glob or step.per_language, (step.name, glob)
+
+
+def test_validation_publishing_a_stale_table_is_refused(tmp_path: Path) -> None:
+    """A table ingest did not stage is carried over by validation's publishing with last run's
+    time, so the runner sees 02_validate did not write it and refuses the run."""
+    import os
+
+    from citycluster.chain.plan import Execution, MissingOutput, output_stamps, require_outputs
+    from citycluster.validation.audit import publish
+
+    dirs = {name: tmp_path / name for name in
+            ("raw_dir", "staging_dir", "processed_dir", "reports_dir")}
+    for folder in dirs.values():
+        folder.mkdir()
+    last_run = 1_000_000_000
+    for table in catalog.PUBLISHED_TABLES:
+        old = dirs["processed_dir"] / f"{table}.parquet"
+        old.write_bytes(b"last run")
+        os.utime(old, ns=(last_run, last_run))
+        if table != "estimates":  # this run's ingest left one table out
+            (dirs["staging_dir"] / f"{table}.parquet").write_bytes(b"this run")
+    summary = dirs["reports_dir"] / "validation" / "summary.csv"
+    summary.parent.mkdir()
+    step = next(s for s in STEPS if s.name == "02_validate")
+    execution = Execution("[2/6]", step.name, None, step, None, None, None,  # type: ignore[arg-type]
+                          output_stamps(step, None, dirs))
+    publish(dirs["staging_dir"], dirs["processed_dir"])
+    summary.write_text("rule\n", encoding="utf-8")
+    assert (dirs["processed_dir"] / "estimates.parquet").stat().st_mtime_ns == last_run
+    with pytest.raises(MissingOutput) as refused:
+        require_outputs(execution, dirs)
+    assert str(refused.value).startswith(
+        "step 02_validate finished without writing estimates (processed_dir/estimates.parquet),")
+    assert "claims (" not in str(refused.value)

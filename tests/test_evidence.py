@@ -91,7 +91,8 @@ def test_a_derived_figure_leads_to_the_rows_it_is_built_from() -> None:
                            "estimated_ids_population": ["cn_city_1"],
                            "estimated_ids_gdp": [""]})
     estimates = pl.DataFrame({"entity_id": ["cn_city_1"], "metric": ["population"],
-                              "base_ref": ["BASE001"], "ratio_refs": ["PROV010, PROV011"]})
+                              "base_ref": ["BASE001"], "ratio_refs": ["PROV010, PROV011"],
+                              "trend_refs": ["BASE001/BASE120, PROV010/BASE092"]})
     membership = pl.DataFrame({"planning_document": ["某规划"], "document_year": [2016]},
                               schema_overrides={"document_year": pl.Int32})
     tables = {"cluster_totals": totals, "estimates": estimates, "membership": membership}
@@ -100,7 +101,9 @@ def test_a_derived_figure_leads_to_the_rows_it_is_built_from() -> None:
     assert (member.kind, member.rows) == ("member_sum", ["CITY001", "PROV002", "NAT001"])
     with_est = evidence.derive("china_cities_2023.csv/NAT001", "cn_big5", "pop_share",
                                "with_estimates", tables)
-    assert with_est.rows == ["CITY001", "NAT001", "BASE001", "PROV010", "PROV011"]
+    # a city-trend estimate leads to the census counts of its trend as well
+    assert with_est.rows == ["CITY001", "NAT001", "BASE001", "PROV010", "PROV011", "BASE120",
+                             "BASE092"]
     assert with_est.anchor != member.anchor  # the same text, a different sum
     assert evidence.derive("FOR033−FOR032", "gb", "change", "direct", tables).rows == [
         "FOR033", "FOR032"]

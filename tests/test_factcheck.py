@@ -214,3 +214,11 @@ def test_a_verdict_resting_only_on_aggregators_is_marked() -> None:
     row = fc._row(c, "direct", fc.judge(c, [derived], LOOSE), LOOSE)
     assert row["weak_basis"] is False and row["source_mix"] == "aggregator 60, news 5"
 
+
+def test_the_verdicts_are_read_from_the_contract_in_their_meaning() -> None:
+    """factcheck.verdicts takes the words by position from the contract's enum: reordering
+    that list must not swap what a verdict means."""
+    from citycluster.factcheck.verdicts import CONSISTENT, INCONSISTENT, UNVERIFIABLE
+
+    assert (CONSISTENT, INCONSISTENT, UNVERIFIABLE) == (
+        "consistent", "inconsistent", "unverifiable")

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from citycluster.ingest import estimates
-from citycluster.ingest.backtest import METHODS, fitted, trends
+from citycluster.ingest.backtest import METHODS, _ends, fitted, trends
 from citycluster.ingest.staging import stage_all
 from citycluster.paths import repo_root
 from citycluster.validation import audit
@@ -220,3 +220,13 @@ def test_hong_kong_and_macao_stand_beside_the_bay_area_never_in_it(
                                      pl.col("member_level") != "sar")
     assert gba["members"] == members["member_entity_id"].n_unique()
     assert t["cluster_totals"].filter(pl.col("entity_id") == "cn_yrd")["sar_gdp"].is_null().all()
+
+
+def test_the_interval_widens_where_the_sample_cannot_place_its_rank() -> None:
+    """With 22 left-out errors the nominal 90% interval runs from the smallest to the largest;
+    with 15 the rank it needs lies beyond the sample, so it takes the largest error either
+    way, as with fewer than ten."""
+    errors = [i / 100 for i in range(-10, 12)]  # 22 errors, -0.10 to 0.11
+    assert _ends(errors) == (-0.10, 0.11)
+    assert _ends(errors[:15]) == (-0.10, 0.10)  # -0.10 to 0.04: the widest is 0.10
+    assert _ends([0.01, -0.03, 0.02]) == (-0.03, 0.03)

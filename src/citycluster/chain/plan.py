@@ -49,8 +49,8 @@ class Execution:
     lang: str | None
     hooks: Any
     context: HookContext
-    #: Each declared output file as it stood before the step ran (:func:`output_stamps`).
-    stamps: dict[Path, tuple[int, int]]
+    #: Each declared output file's modification time before the step ran (:func:`output_stamps`).
+    stamps: dict[Path, int]
 
 
 def step_files(patterns: Sequence[Pattern], dirs: dict[str, Path],
@@ -73,8 +73,15 @@ class Planner:
         self.settings, self.cache, self.force = settings, cache, force
         self.root, self.params = settings.root, settings.values
         import citycluster  # the code the kernels import, wherever it is installed from
+        from citycluster.data import contracts, published
 
-        self.code = code_digest(Path(citycluster.__file__).parent)
+        # the contracts are read like code by every step (columns, checks, the Data Packages),
+        # so a change to either reruns the steps, as a change to the package does
+        contract_files = [(name, path) for name, path in (
+            ("published", self.root / published.DESCRIPTOR),
+            ("raw", settings.raw / contracts.DESCRIPTOR)) if path.is_file()]
+        self.code = (code_digest(Path(citycluster.__file__).parent)
+                     + files_digest(contract_files))
         self.lock = provenance.lock_sha256(self.root) or ""
 
     def key(self, step: Step, lang: str | None, dirs: dict[str, Path]) -> StepKey:
@@ -128,16 +135,15 @@ def require_inputs(step: Step, dirs: dict[str, Path]) -> None:
 
 
 class MissingOutput(CityclusterError):
-    """A step finished without writing an output it declares: what it did write is not
-    published, since a reader would get the last run's copy beside this run's tables."""
+    """A step finished without writing an output it declares: the reports are not published,
+    since a reader would get the last run's copy beside this run's tables."""
 
 
-def output_stamps(step: Step, lang: str | None,
-                  dirs: dict[str, Path]) -> dict[Path, tuple[int, int]]:
-    """Each file a step's outputs match now, by its inode and modification time: a file the
-    step writes (atomically, by a rename) afterwards differs in one or the other."""
-    return {path: (path.stat().st_ino, path.stat().st_mtime_ns)
-            for _, path in step_files(step.outputs, dirs, lang)}
+def output_stamps(step: Step, lang: str | None, dirs: dict[str, Path]) -> dict[Path, int]:
+    """Each file a step's outputs match now, by its modification time (in nanoseconds): a file
+    the step writes afterwards has a later one, while a file carried over from the last run
+    keeps its own (validation's publishing copies it with its time)."""
+    return {path: path.stat().st_mtime_ns for _, path in step_files(step.outputs, dirs, lang)}
 
 
 def require_outputs(execution: Execution, dirs: dict[str, Path]) -> None:
@@ -148,15 +154,15 @@ def require_outputs(execution: Execution, dirs: dict[str, Path]) -> None:
     for name in catalog.FLOWS[step.name][1]:
         globs = catalog.patterns((name,))
         files = [path for _, path in step_files(globs, dirs, lang)]
-        if globs and not any(execution.stamps.get(path) != (path.stat().st_ino,
-                                                            path.stat().st_mtime_ns)
+        if globs and not any(execution.stamps.get(path) != path.stat().st_mtime_ns
                              for path in files):
             folder, glob = globs[0]
             unwritten.append(f"{name} ({folder}/{glob.format(lang=lang)})")
     if unwritten:
         raise MissingOutput(
             f"step {execution.label} finished without writing {', '.join(unwritten)}, which "
-            f"it declares in FLOWS (src/citycluster/chain/catalog.py); nothing was published")
+            f"it declares in FLOWS (src/citycluster/chain/catalog.py); the reports were not "
+            f"published")
 
 
 def executions_of(steps: Sequence[Step],

@@ -17,11 +17,12 @@ on the left-out cities, between three estimators (:data:`METHODS`):
   less: the share is measured, not assumed). A city without both censuses falls back to its
   kind's adjustment, and its row says so.
 
-The interval is a nominal 90% one, two-sided, from the chosen estimator's errors on the other
-backtested cities (split-conformal order statistics: with about twenty cities, their smallest
-and largest error), so its coverage is measured on cities it was not built from. Where a
-metric has fewer than :data:`MIN_BACKTEST` backtested cities, its interval is the largest
-error seen, either way.
+The interval is a nominal 90% one, two-sided, from the chosen estimator's leave-one-out
+errors on the backtested cities (the order statistics a conformal interval takes: with twenty
+or so cities, their smallest and largest error; with fewer than 19, the largest either way),
+and its coverage is measured on each city with that city's own error left out. The choice of
+estimator and the other cities' errors still use every city, so the measured coverage is a
+little optimistic.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from citycluster.ingest.geography import capital_ids
 #: The earlier official figure each metric starts from, and its vintage.
 BASE = {"population": (2020, "census"), "gdp": (2022, "first_release")}
 TARGET_YEAR = 2023
-#: The interval's nominal coverage, two-sided (the 5th to the 95th percentile of the errors).
+#: The interval's nominal coverage, two-sided (see :func:`_ends` for the order statistics).
 NOMINAL = 0.90
 #: Fewer backtested cities than this behind an estimate, and it is among the least trusted.
 MIN_BACKTEST = 10
@@ -91,15 +92,24 @@ def trends(reference: pl.DataFrame, coordinates: pl.DataFrame) -> dict[str, floa
     """Each city's yearly log change in population less its province's, between the two
     censuses (0 where it moved exactly as its province did); only for cities where the city
     and its province have both counts."""
+    return {city: value for city, (value, _) in census_trends(reference, coordinates).items()}
+
+
+def census_trends(reference: pl.DataFrame,
+                  coordinates: pl.DataFrame) -> dict[str, tuple[float, str]]:
+    """:func:`trends` with the four census rows each comes from (the city's later/earlier
+    count, then its province's), so an estimate can name them."""
     early_year, late_year = TREND_CENSUSES
-    early, late = (dict(figures(reference, "population", y, "census")
-                        .select("entity_id", "value_base").iter_rows())
-                   for y in TREND_CENSUSES)
+    early, late = ({r["entity_id"]: r for r in figures(reference, "population", y, "census")
+                    .iter_rows(named=True)} for y in TREND_CENSUSES)
     out = {}
     for city, prov in province_of(reference, coordinates).items():
         if all(e in counts for e in (city, prov) for counts in (early, late)):
-            out[city] = (math.log(late[city] / early[city])
-                         - math.log(late[prov] / early[prov])) / (late_year - early_year)
+            value = (math.log(late[city]["value_base"] / early[city]["value_base"])
+                     - math.log(late[prov]["value_base"] / early[prov]["value_base"])) / (
+                late_year - early_year)
+            out[city] = (value, f"{late[city]['ref_id']}/{early[city]['ref_id']}, "
+                                f"{late[prov]['ref_id']}/{early[prov]['ref_id']}")
     return out
 
 
@@ -208,16 +218,19 @@ def _left_out(obs: pl.DataFrame, method: str, span: int) -> list[tuple[float, fl
 
 
 def _ends(residuals: list[float]) -> tuple[float, float]:
-    """The interval's ends (log factors) from a sample of residuals: the order statistics a
-    split-conformal interval takes, so that a city like those left out falls inside with at
-    least the nominal probability (the plain 5th and 95th percentiles of a sample of twenty
-    cover less, as the backtest showed); from fewer than
-    :data:`MIN_BACKTEST` residuals, the largest error seen either way, on both sides."""
-    if len(residuals) < MIN_BACKTEST:
+    """The interval's ends (log factors) from the left-out cities' residuals: the order
+    statistics a conformal interval would take (rank ceil((n+1)(1-a/2)) from each end), which
+    for exchangeable residuals cover a new city with at least the nominal probability; the
+    plain 5th and 95th percentiles of a sample of twenty cover less, as the backtest showed.
+    These residuals are leave-one-out ones around fits on the other cities, not a held-out
+    set, so the guarantee is not exact: the backtest measures the coverage instead. Where
+    that rank would lie beyond the sample (fewer than 19 residuals for 90%) or there are
+    fewer than :data:`MIN_BACKTEST`, the largest error seen either way, on both sides."""
+    ordered, n = sorted(residuals), len(residuals)
+    rank = math.ceil((n + 1) * (1 - (1 - NOMINAL) / 2))
+    if n < MIN_BACKTEST or rank > n:
         widest = max(abs(r) for r in residuals)
         return -widest, widest
-    ordered, n = sorted(residuals), len(residuals)
-    rank = min(math.ceil((n + 1) * (1 - (1 - NOMINAL) / 2)), n)
     return ordered[n - rank], ordered[rank - 1]
 
 
@@ -242,9 +255,10 @@ def calibrate(reference: pl.DataFrame, coordinates: pl.DataFrame,
 
 def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
     """Every city with a base figure and an observed 2023 figure, estimated as a missing member
-    would be with itself left out of everything the estimate uses (the fit and the interval):
-    how far off the estimate is (``error_share``, estimate over observed less 1) and whether its
-    interval holds the observed figure."""
+    would be with itself left out of the fit (a kind's adjustment, the trend's share) and of the
+    errors its interval is read from: how far off the estimate is (``error_share``, estimate
+    over observed less 1) and whether its interval holds the observed figure. The choice of
+    estimator, and the other cities' errors, still rest on every city."""
     rows = []
     for metric, (year, _) in BASE.items():
         cal = calibrate(reference, coordinates, metric)

@@ -26,12 +26,12 @@ from citycluster.ingest.backtest import (
     TARGET_YEAR,
     Calibration,
     calibrate,
+    census_trends,
     figures,
     kind_of,
     province_changes,
     province_of,
     ratios,
-    trends,
 )
 from citycluster.ingest.geography import capital_ids
 from citycluster.ingest.shares import city_plan_members
@@ -65,19 +65,22 @@ def _own_figures(reference: pl.DataFrame, metric: str) -> dict[tuple[str, int], 
     return {(r["entity_id"], r["year"]): r for r in rows.iter_rows(named=True)}
 
 
-def _moved(start: dict, ratio: float, ratio_refs: str, kind: str, trend: float | None,
-           cal: Calibration) -> dict:
+def _moved(start: dict, ratio: float, ratio_refs: str, kind: str,
+           trend: tuple[float, str] | None, cal: Calibration) -> dict:
     """``start`` moved with its province's change (``ratio``) over the same years and by the
     chosen estimator's adjustment for as many years, with the backtest's interval."""
-    shift, used = cal.fit.shift(kind, trend, TARGET_YEAR - start["year"])
+    shift, used = cal.fit.shift(kind, trend[0] if trend else None, TARGET_YEAR - start["year"])
     value = start["value_base"] * ratio * math.exp(shift)
     return {"start": start, "value_base": value, "low": value * math.exp(cal.low),
             "high": value * math.exp(cal.high), "province_ratio": ratio,
-            "ratio_refs": ratio_refs, "method": used, "adjustment": math.exp(shift),
+            "ratio_refs": ratio_refs,
+            "trend_refs": trend[1] if trend and used == "city_trend" else None,
+            "method": used, "adjustment": math.exp(shift),
             "n_backtest": cal.resting_on(used, kind)}
 
 
-def _nearer(entity: str, prov: str, kind: str, trend: float | None, cal: Calibration,
+def _nearer(entity: str, prov: str, kind: str, trend: tuple[float, str] | None,
+            cal: Calibration,
             own: dict[tuple[str, int], dict]) -> dict | None:
     """A population estimate from official figures nearer 2023 than the census, or None.
 
@@ -96,7 +99,7 @@ def _nearer(entity: str, prov: str, kind: str, trend: float | None, cal: Calibra
         value = a * (b / a) ** ((TARGET_YEAR - before["year"]) / (LATER_YEAR - before["year"]))
         return {"start": before, "value_base": value, "low": min(a, b), "high": max(a, b),
                 "province_ratio": None, "ratio_refs": f"{after['ref_id']}/{before['ref_id']}",
-                "method": "interpolated", "adjustment": 1.0, "n_backtest": 0}
+                "trend_refs": None, "method": "interpolated", "adjustment": 1.0, "n_backtest": 0}
     then, now = own.get((prov, before["year"])), own.get((prov, TARGET_YEAR))
     if then is None or now is None:
         return None
@@ -111,7 +114,7 @@ def projected(reference: pl.DataFrame, membership: pl.DataFrame,
     backtest chose, with its nominal 90% interval."""
     province = province_of(reference, coordinates)
     capitals = capital_ids(coordinates)
-    trend = trends(reference, coordinates)
+    trend = census_trends(reference, coordinates)
     gaps = missing(reference, membership)
     rows = []
     for metric, (year, vintage) in BASE.items():

@@ -89,7 +89,8 @@ def _member_rows(entity_id: str | None, metric: str, totals: pl.DataFrame,
                  estimates: pl.DataFrame | None, check: str) -> list[str]:
     """The rows a cluster's member-city figure rests on (``cluster_totals.pop_rows``); for the
     check on observed plus estimated figures, the observed rows that sum uses and then the
-    rows each estimate starts from (its base figure and its province's figures)."""
+    rows each estimate starts from (its base figure, its province's figures and, for a
+    city-trend estimate, the census counts of its trend)."""
     target = "population" if metric == "pop_share" else "gdp"
     short = "pop" if metric == "pop_share" else "gdp"
     column = f"est_{short}_rows" if check == "with_estimates" else f"{short}_rows"
@@ -102,7 +103,8 @@ def _member_rows(entity_id: str | None, metric: str, totals: pl.DataFrame,
         for r in estimates.filter(pl.col("entity_id").is_in(named),
                                   pl.col("metric") == target).sort("entity_id").iter_rows(
                                       named=True):
-            rows += REF_ID.findall(f"{r['base_ref'] or ''} {r['ratio_refs'] or ''}")
+            rows += REF_ID.findall(" ".join(r.get(c) or "" for c in
+                                            ("base_ref", "ratio_refs", "trend_refs")))
     return list(dict.fromkeys(rows))
 
 

@@ -161,7 +161,9 @@ def publish(staging: Path, processed: Path) -> list[str]:
 
     Files of later steps (models, fact-check) are carried over, so a partial run such as
     ``--only 02_validate`` does not strip them; the cache reruns those steps when their inputs
-    changed.
+    changed. A carried-over file keeps its modification time and a published one takes the
+    time of publishing, so the runner can tell a table this run published from last run's copy
+    (:func:`citycluster.chain.plan.require_outputs`).
     """
     new = fresh_sibling(processed, "new")
     if processed.is_dir():
@@ -170,7 +172,7 @@ def publish(staging: Path, processed: Path) -> list[str]:
                 shutil.copy2(old, new / old.name)
     names = []
     for staged in sorted(staging.glob("*.parquet")):
-        shutil.copy2(staged, new / staged.name)
+        shutil.copy(staged, new / staged.name)
         names.append(staged.name)
     swap_directory(new, processed)
     return names
