@@ -24,6 +24,7 @@ from citycluster.chain.cache import (
 )
 from citycluster.chain.settings import RunSettings
 from citycluster.chain.steps import STEPS, Pattern, Step, declared_parameters, step_label
+from citycluster.data import contracts, published
 from citycluster.errors import CityclusterError
 
 
@@ -73,7 +74,6 @@ class Planner:
         self.settings, self.cache, self.force = settings, cache, force
         self.root, self.params = settings.root, settings.values
         import citycluster  # the code the kernels import, wherever it is installed from
-        from citycluster.data import contracts, published
 
         # the contracts are read like code by every step (columns, checks, the Data Packages),
         # so a change to either reruns the steps, as a change to the package does

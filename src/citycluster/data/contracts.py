@@ -27,6 +27,8 @@ DESCRIPTOR = "datapackage.yaml"
 NUMERIC_TYPES = ("number", "integer")
 #: Rules across columns a contract may name in ``x-rules`` (implemented in
 #: :mod:`citycluster.validation.expectations`).
+#: The Table Schema constraints a field may carry (each is a :class:`Field` attribute too).
+CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum", "maximum")
 CROSS_COLUMN_RULES = ("printed-matches-value", "url-unless-recalled", "change-has-two-years")
 
 
@@ -160,7 +162,7 @@ def _field(raw: dict[str, Any], where: str) -> Field:
     if "name" not in raw or "type" not in raw:
         raise ContractError(f"{where}: a field needs a name and a type, got {raw!r}")
     c = raw.get("constraints") or {}
-    unknown = set(c) - {"required", "unique", "enum", "pattern", "minimum", "maximum"}
+    unknown = set(c) - set(CONSTRAINTS)
     if unknown:
         raise ContractError(f"{where}.{raw['name']}: unknown constraint(s) {sorted(unknown)}")
     enum = c.get("enum")

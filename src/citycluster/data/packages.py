@@ -43,17 +43,14 @@ SOURCES = [
     {"title": "Reference statistics, each row naming its publisher, document and where it was "
               "seen: data/raw/reference/"},
 ]
-#: Table Schema constraints a contract's field carries over, by the field's attribute.
-CONSTRAINTS = {"required": "required", "unique": "unique", "enum": "enum",
-               "pattern": "pattern", "minimum": "minimum", "maximum": "maximum"}
 
 
 def table_schema(contract: contracts.Contract) -> dict[str, Any]:
     """A contract as a Table Schema: every field with its type, meaning and constraints."""
     fields = []
     for f in contract.fields:
-        limits = {key: getattr(f, attr) for attr, key in CONSTRAINTS.items()
-                  if getattr(f, attr) not in (None, False)}
+        limits = {key: getattr(f, key) for key in contracts.CONSTRAINTS
+                  if getattr(f, key) not in (None, False)}
         if "enum" in limits:
             limits["enum"] = list(limits["enum"])
         field = {"name": f.name, "type": f.type, "description": f.description}

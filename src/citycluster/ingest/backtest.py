@@ -239,18 +239,27 @@ def calibrate(reference: pl.DataFrame, coordinates: pl.DataFrame,
     """The estimator with the smallest mean absolute error on the left-out cities, and its
     interval from all their residuals; None where fewer than three cities can be backtested.
     city_trend competes only where some backtested city has a trend."""
+    found = _calibrated(reference, coordinates, metric)
+    return found[0] if found else None
+
+
+def _calibrated(reference: pl.DataFrame, coordinates: pl.DataFrame, metric: str
+                ) -> tuple[Calibration, pl.DataFrame, list[tuple[float, float, str]]] | None:
+    """:func:`calibrate`, with the backtested cities and the chosen estimator's left-out
+    results it was built from, so the backtest table reuses them."""
     obs = observed(reference, coordinates, metric)
     if obs.height < 3:
         return None
     span = TARGET_YEAR - BASE[metric][0]
     n_trend = int(obs["trend"].is_not_null().sum())
     methods = [m for m in METHODS if m != "city_trend" or n_trend >= MIN_TREND_FIT + 1]
-    mae = {m: float(np.mean([abs(r) for _, r, _ in _left_out(obs, m, span)])) for m in methods}
+    left = {m: _left_out(obs, m, span) for m in methods}
+    mae = {m: float(np.mean([abs(r) for _, r, _ in left[m]])) for m in methods}
     method = min(methods, key=lambda m: (mae[m], METHODS.index(m)))
-    low, high = _ends([r for _, r, _ in _left_out(obs, method, span)])
+    low, high = _ends([r for _, r, _ in left[method]])
     kinds = obs.group_by("kind").len()
-    return Calibration(metric, fitted(list(obs.iter_rows(named=True)), method, span), low,
-                       high, obs.height, dict(kinds.iter_rows()), n_trend)
+    return (Calibration(metric, fitted(list(obs.iter_rows(named=True)), method, span), low,
+                        high, obs.height, dict(kinds.iter_rows()), n_trend), obs, left[method])
 
 
 def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame:
@@ -261,11 +270,10 @@ def backtest(reference: pl.DataFrame, coordinates: pl.DataFrame) -> pl.DataFrame
     estimator, and the other cities' errors, still rest on every city."""
     rows = []
     for metric, (year, _) in BASE.items():
-        cal = calibrate(reference, coordinates, metric)
-        if cal is None:
+        found = _calibrated(reference, coordinates, metric)
+        if found is None:
             continue
-        obs = observed(reference, coordinates, metric)
-        left = _left_out(obs, cal.method, TARGET_YEAR - year)
+        _, obs, left = found
         for i, row in enumerate(obs.iter_rows(named=True)):
             error, residual, used = left[i]
             low, high = _ends([r for j, (_, r, _) in enumerate(left) if j != i])

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from citycluster.analysis.keyrows import key_slopes
+from citycluster.data.packages import CONTENT_LICENCE
 from citycluster.factcheck.verdicts import INCONSISTENT, UNVERIFIABLE, Tolerances
 from citycluster.report import (
     charts,
@@ -198,7 +199,7 @@ def cite_section(cff: dict[str, Any], record: dict[str, Any], voice: Voice) -> s
         intro=voice.t("cite_intro", commit=citation.version(cff, record)["commit"]),
         styles=citation.styles(cff, record, voice),
         terms=voice.t("terms", code_licence=cff.get("license", ""),
-                  content_licence=citation.CONTENT_LICENCE),
+                  content_licence=CONTENT_LICENCE.short),
         downloads=[(path, path) for path in DOWNLOADS])
 
 

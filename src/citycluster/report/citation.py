@@ -13,12 +13,7 @@ from typing import Any
 
 import yaml
 
-from citycluster.data.packages import CONTENT_LICENCE as _CONTENT
-
 FILE = "CITATION.cff"
-#: The content licence as a reader sees it (declared in :mod:`citycluster.data.packages`,
-#: which also names it in the Data Packages).
-CONTENT_LICENCE = _CONTENT.short
 
 
 def load(root: Path) -> dict[str, Any]:

@@ -232,8 +232,8 @@ def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
     def rel(paths: list[Path]) -> list[str]:
         return sorted(p.relative_to(reports).as_posix() for p in paths)
 
+    from citycluster.data.packages import CONTENT_LICENCE
     from citycluster.paths import repo_root
-    from citycluster.report.citation import CONTENT_LICENCE
     from citycluster.report.citation import load as load_citation
 
     licence = load_citation(repo_root()).get("license", "")
@@ -242,7 +242,7 @@ def write_index(reports: Path, report_languages: Sequence[str]) -> Path:
                   language_tag(code))
                  for code in report_languages],
         terms=[(language_tag(code), text(code, "terms_title"),
-                text(code, "terms", code_licence=licence, content_licence=CONTENT_LICENCE))
+                text(code, "terms", code_licence=licence, content_licence=CONTENT_LICENCE.short))
                for code in report_languages],
         executed=[(nb, nb.removesuffix(".ipynb") + ".html") for nb in
                   rel(list((reports / "executed").glob("*.ipynb")))],
